@@ -1,0 +1,38 @@
+"""The bot's web process: the Twilio webhook, the simulator, health checks.
+
+``create_app()`` is the app factory gunicorn serves (``bot:create_app()``); pass a
+``Config`` to build one for tests without touching the environment.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.config import Config
+from bot.logs import configure_logging
+from bot.services import Services
+
+MAX_REQUEST_BYTES = 64 * 1024  # Twilio's largest webhook is a few KiB
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the Flask app; reads the environment only when no config is given."""
+    if config is None:
+        config = Config.from_env()
+        configure_logging(config.log_level, config.log_format)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.public_base_url.startswith("https://")),
+    )
+    app.extensions["msb"] = Services.build(config)
+
+    from bot import ops, simulator, webhook
+
+    app.register_blueprint(webhook.blueprint)
+    app.register_blueprint(simulator.blueprint)
+    app.register_blueprint(ops.blueprint)
+    return app

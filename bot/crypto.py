@@ -1,0 +1,40 @@
+"""Pseudonyms and encryption for phone numbers, so Redis alone reveals no number.
+
+Conversation keys use a keyed HMAC of the number (a plain hash of a phone number is easy to
+brute-force); the few places that must send to a number later (outbox records, subscribers)
+keep it encrypted with Fernet. Both keys derive from ``PHONE_HASH_KEY``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+
+
+class AddressBook:
+    """Turns numbers into stable pseudonyms and sealed tokens, and tokens back into numbers."""
+
+    def __init__(self, phone_hash_key: str) -> None:
+        secret = phone_hash_key.encode()
+        self._hash_key = hmac.new(secret, b"phone-pseudonym", hashlib.sha256).digest()
+        fernet_key = hmac.new(secret, b"phone-encryption", hashlib.sha256).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(fernet_key))
+
+    def pseudonym(self, number: str) -> str:
+        """A keyed hash of the bare E.164 number: one person across SMS and WhatsApp."""
+        digest = hmac.new(self._hash_key, number.encode(), hashlib.sha256).digest()
+        return base64.b32encode(digest[:20]).decode().lower()
+
+    def seal(self, address: str) -> str:
+        """Encrypt an address ("+34..." or "whatsapp:+34...") for storage."""
+        return self._fernet.encrypt(address.encode()).decode()
+
+    def open(self, token: str) -> str:
+        """Decrypt a sealed address; a token from another key is an error, not garbage."""
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("sealed address cannot be opened with this PHONE_HASH_KEY") from exc

@@ -1,0 +1,134 @@
+"""Taking one inbound message: dedupe, route, remember, enqueue, all in one transaction.
+
+Either everything happens (the MessageSid is marked seen, the conversation updated, the
+outbox records and their jobs queued) or nothing does, so a crash between steps cannot
+lose a message that Twilio was told we took, and a retried delivery cannot answer twice.
+Concurrent deliveries of the same MessageSid race on WATCH: one wins, the rest see it seen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from redis import Redis, WatchError
+from rq import Queue, Retry
+
+from bot.config import Config
+from bot.crypto import AddressBook
+from bot.keys import REPLY_QUEUE, Keys
+from bot.models import Conversation, Decision, Inbound
+from bot.router import route
+from messages.render import page_count
+from workers.outbox import Outbox
+
+DELIVER_JOB = "workers.jobs.deliver"
+_MAX_WATCH_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A message taken for the first time: the decision and the outbox records it created."""
+
+    decision: Decision
+    record_ids: tuple[str, ...]
+    person: str
+
+
+def retry_policy(config: Config) -> Retry:
+    """Backoff for transient send failures (needs the worker's scheduler)."""
+    intervals = [1, 2, 4, 8, 16, 32, 60, 120][: config.reply_retries]
+    return Retry(max=config.reply_retries, interval=intervals)
+
+
+def _decode(raw: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+class Intake:
+    """Accepts inbound messages for one namespace (real or simulated conversations)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        config: Config,
+        addresses: AddressBook,
+        keys: Keys,
+        transport: str,
+    ) -> None:
+        self.redis = redis
+        self.config = config
+        self.addresses = addresses
+        self.keys = keys
+        self.transport = transport
+        self.queue = Queue(REPLY_QUEUE, connection=redis)
+
+    def accept(self, inbound: Inbound) -> Accepted | None:
+        """Route and queue ``inbound``; None when this MessageSid was already taken."""
+        person = self.addresses.pseudonym(inbound.number)
+        seen_key = self.keys.seen(inbound.message_sid)
+        conversation_key = self.keys.conversation(inbound.channel, person)
+        opt_out_key = self.keys.opt_out(person)
+        with self.redis.pipeline() as pipe:
+            for _ in range(_MAX_WATCH_RETRIES):
+                try:
+                    pipe.watch(seen_key, conversation_key, opt_out_key)
+                    if pipe.exists(seen_key):
+                        pipe.reset()
+                        return None
+                    conversation = Conversation.from_fields(_decode(pipe.hgetall(conversation_key)))
+                    opted_out = bool(pipe.exists(opt_out_key))
+                    decision = route(inbound, conversation, opted_out, page_count)
+                    pipe.multi()
+                    record_ids = self._write(pipe, inbound, person, decision,
+                                             seen_key, conversation_key, opt_out_key)
+                    pipe.execute()
+                    return Accepted(decision, record_ids, person)
+                except WatchError:
+                    continue
+        raise RuntimeError("conversation too busy: could not take the message")
+
+    def _write(
+        self,
+        pipe: object,
+        inbound: Inbound,
+        person: str,
+        decision: Decision,
+        seen_key: str,
+        conversation_key: str,
+        opt_out_key: str,
+    ) -> tuple[str, ...]:
+        p = pipe  # a redis Pipeline in MULTI mode
+        ttl = self.config.conversation_ttl_days * 86400
+        p.set(seen_key, "1", ex=self.config.dedupe_ttl_hours * 3600)  # type: ignore[attr-defined]
+        p.hset(conversation_key, mapping=decision.conversation.to_fields())  # type: ignore[attr-defined]
+        p.expire(conversation_key, ttl)  # type: ignore[attr-defined]
+        if decision.opt_out is True:
+            p.set(opt_out_key, f"{inbound.received_at:.0f}")  # type: ignore[attr-defined]
+        elif decision.opt_out is False:
+            p.delete(opt_out_key)  # type: ignore[attr-defined]
+        record_ids = []
+        sealed = self.addresses.seal(inbound.address)
+        for index, reply in enumerate(decision.replies):
+            record_id = f"{'sim-' if self.keys.prefix != 'msb' else ''}r-{inbound.message_sid}-{index}"
+            Outbox.create(p, record_id, {
+                "kind": "reply",
+                "transport": self.transport,
+                "to": sealed,
+                "channel": inbound.channel,
+                "person": person,
+                "namespace": self.keys.prefix,
+                "locale": decision.language,
+                "reply": json.dumps(reply.to_dict()),
+            })
+            self.queue.enqueue_call(
+                DELIVER_JOB,
+                args=(record_id,),
+                job_id=record_id,
+                retry=retry_policy(self.config),
+                result_ttl=300,
+                failure_ttl=7 * 86400,
+                pipeline=p,
+            )
+            record_ids.append(record_id)
+        return tuple(record_ids)

@@ -1,0 +1,203 @@
+"""Shared fixtures: a real redis-server, a local fake Twilio API, the app, a real worker.
+
+Nothing here is mocked: the Redis server is a real process on a free port (started by the
+project's own code), the fake Twilio is an HTTP server that the real ``twilio`` client talks
+to, and the worker is ``python -m workers`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from twilio.request_validator import RequestValidator
+
+from bot import create_app
+from bot.config import Config
+from bot.embedded_redis import RedisServer
+from tests.fake_twilio import FakeTwilio
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_BASE_URL = "https://bot.example.test"
+SMS_FROM = "+15005550006"
+WHATSAPP_FROM = "whatsapp:+14155238886"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def base_config(redis_server: RedisServer, fake_twilio: FakeTwilio) -> Config:
+    """The settings every test process shares (the worker subprocess gets the same)."""
+    return Config(
+        redis_url=redis_server.url,
+        twilio_account_sid=fake_twilio.account_sid,
+        twilio_auth_token=fake_twilio.auth_token,
+        twilio_api_base_url=fake_twilio.base_url,
+        twilio_sms_from=SMS_FROM,
+        twilio_whatsapp_from=WHATSAPP_FROM,
+        public_base_url=PUBLIC_BASE_URL,
+        secret_key="test-secret-key-not-for-production",
+        phone_hash_key="test-phone-hash-key-0123456789",
+        log_level="DEBUG",
+        reply_retries=4,
+    )
+
+
+def config_env(config: Config) -> dict[str, str]:
+    """The environment that makes ``Config.from_env()`` return ``config``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_"))}
+    env.update({
+        "REDIS_URL": config.redis_url,
+        "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
+        "TWILIO_API_BASE_URL": config.twilio_api_base_url,
+        "TWILIO_SMS_FROM": config.twilio_sms_from,
+        "TWILIO_WHATSAPP_FROM": config.twilio_whatsapp_from,
+        "PUBLIC_BASE_URL": config.public_base_url,
+        "SECRET_KEY": config.secret_key,
+        "PHONE_HASH_KEY": config.phone_hash_key,
+        "LOG_LEVEL": config.log_level,
+        "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+class WorkerProcess:
+    """A real ``python -m workers`` process; its log is kept for privacy assertions."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "workers"], env=self.env,
+                                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def worker(base_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    """One worker for the session, like production: it outlives the tests' Redis clean-ups."""
+    process = WorkerProcess(config_env(base_config),
+                            tmp_path_factory.mktemp("worker") / "worker.log").start()
+    yield process
+    process.stop()
+
+
+def clean_redis(redis: Redis) -> None:
+    """Delete the bot's keys and RQ's jobs, but not the live worker's registration."""
+    for pattern in ("msb:*", "rq:job:*", "rq:queue:*", "rq:wip:*", "rq:finished:*",
+                    "rq:failed:*", "rq:deferred:*", "rq:scheduled:*", "rq:canceled:*",
+                    "rq:results:*", "rq:executions:*"):
+        keys = list(redis.scan_iter(match=pattern, count=1000))
+        if keys:
+            redis.delete(*keys)
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> Iterator[Redis]:
+    client = Redis.from_url(redis_server.url)
+    clean_redis(client)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def twilio(fake_twilio: FakeTwilio) -> FakeTwilio:
+    fake_twilio.reset()
+    return fake_twilio
+
+
+@pytest.fixture
+def config(base_config: Config) -> Config:
+    return base_config
+
+
+@pytest.fixture
+def app(config: Config, redis: Redis) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def sign(url: str, params: dict[str, str] | list[tuple[str, str]], token: str) -> str:
+    """What Twilio puts in X-Twilio-Signature for this URL and form."""
+    validator = RequestValidator(token)
+    if isinstance(params, list):
+        from werkzeug.datastructures import MultiDict
+
+        return str(validator.compute_signature(url, MultiDict(params)))
+    return str(validator.compute_signature(url, params))
+
+
+class Twilio:
+    """Builds signed webhook posts the way Twilio sends them."""
+
+    counter = 0
+
+    def __init__(self, client: FlaskClient, config: Config) -> None:
+        self.client = client
+        self.config = config
+
+    @classmethod
+    def next_sid(cls) -> str:
+        cls.counter += 1
+        return f"SM{time.time_ns():x}{cls.counter:08d}"[:34].ljust(34, "0")
+
+    def form(self, body: str, sender: str = "+34600000001", sid: str | None = None,
+             **extra: str) -> dict[str, str]:
+        to = WHATSAPP_FROM if sender.startswith("whatsapp:") else SMS_FROM
+        form = {"MessageSid": sid or self.next_sid(), "AccountSid": self.config.twilio_account_sid,
+                "From": sender, "To": to, "Body": body, "NumMedia": "0"}
+        form.update(extra)
+        return form
+
+    def post(self, form: dict[str, str], signature: str | None = None, path: str = "/twilio/messages"):
+        url = f"{self.config.public_base_url}{path}"
+        headers = {"X-Twilio-Signature": signature if signature is not None
+                   else sign(url, form, self.config.twilio_auth_token)}
+        return self.client.post(path, data=form, headers=headers)
+
+    def send(self, body: str, sender: str = "+34600000001", **extra: str):
+        return self.post(self.form(body, sender, **extra))
+
+
+@pytest.fixture
+def inbound(client: FlaskClient, config: Config) -> Twilio:
+    return Twilio(client, config)

@@ -1,0 +1,1 @@
+"""RQ workers: delivering replies and broadcasts through a transport."""

@@ -1,0 +1,38 @@
+"""The worker process's dependencies, built once (not per job) and handed to the jobs.
+
+RQ calls job functions by name with small arguments; this module is how those functions
+find the Redis connection, the transports and the keys without globals sprinkled around.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from redis import Redis
+
+from bot.config import Config
+from bot.crypto import AddressBook
+from workers.delivery import Deliverer
+from workers.outbox import Outbox
+from workers.transport import LocalOutbox, Transport, TwilioTransport
+
+
+def build_deliverer(config: Config, redis: Redis) -> Deliverer:
+    """Everything a delivery needs; the Twilio transport only when credentials are set."""
+    transports: dict[str, Transport] = {"local": LocalOutbox(redis)}
+    if config.twilio_enabled:
+        transports["twilio"] = TwilioTransport(config)
+    return Deliverer(
+        redis=redis,
+        outbox=Outbox(redis),
+        addresses=AddressBook(config.phone_hash_key),
+        transports=transports,
+        max_attempts=config.reply_retries + 1,
+    )
+
+
+@lru_cache(maxsize=1)
+def deliverer() -> Deliverer:
+    """The process's deliverer, built from the environment on first use."""
+    config = Config.from_env()
+    return build_deliverer(config, Redis.from_url(config.redis_url))

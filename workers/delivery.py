@@ -1,0 +1,116 @@
+"""Delivering one outbox record: at most once to the person, however often the job runs.
+
+RQ delivers jobs at least once (a killed worker's job runs again), so the exactly-once
+promise lives here: a final record is never sent again, a claimed record is not sent by two
+workers, and a record left 'sending' is looked up at the provider before any resend.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from redis import Redis
+
+from bot.crypto import AddressBook
+from bot.keys import Keys
+from bot.twilio_wire import ERROR_UNSUBSCRIBED
+from messages.model import Reply
+from messages.render import render
+from workers.outbox import FAILED, FINAL, SENDING, SKIPPED, Outbox, Record
+from workers.transport import Outgoing, SendError, Transport
+
+log = logging.getLogger("workers.delivery")
+
+# Replies that go out even though the person has just opted out: the one confirmation.
+SENT_WHEN_OPTED_OUT = frozenset({"stop_confirm"})
+
+
+class RetryLater(Exception):
+    """Raised to let RQ's Retry schedule another attempt (with backoff)."""
+
+
+@dataclass
+class Deliverer:
+    """What a delivery needs, built once per worker process."""
+
+    redis: Redis
+    outbox: Outbox
+    addresses: AddressBook
+    transports: dict[str, Transport]
+    max_attempts: int
+
+    def _opted_out(self, record: Record) -> bool:
+        keys = Keys(record.get("namespace", "msb"))
+        return bool(self.redis.exists(keys.opt_out(record.get("person"))))
+
+    def _mark_opted_out(self, record: Record) -> None:
+        keys = Keys(record.get("namespace", "msb"))
+        self.redis.set(keys.opt_out(record.get("person")), "carrier")
+
+    def _outgoing(self, record: Record) -> Outgoing:
+        reply = Reply.from_dict(record.reply)
+        rendered = render(reply, record.get("locale", "en"), record.get("channel"), record.params)
+        return Outgoing(
+            record_id=record.id,
+            address=self.addresses.open(record.get("to")),
+            channel=record.get("channel"),
+            body=rendered.text,
+            person=record.get("person"),
+            namespace=record.get("namespace", "msb"),
+        )
+
+    def deliver(self, record_id: str) -> str:
+        """Send the record if it still needs sending; returns the outcome for the job result."""
+        record = self.outbox.get(record_id)
+        if record is None:
+            return "gone"  # erased or expired: nothing to send, nothing to retry
+        if record.status in FINAL:
+            return record.status
+        name = record.reply.get("name")
+        if self._opted_out(record) and name not in SENT_WHEN_OPTED_OUT:
+            self.outbox.mark_final(record_id, SKIPPED, "opted_out")
+            return SKIPPED
+        previous = self.outbox.claim(record_id)
+        if previous is None:
+            return "claimed_elsewhere"
+        transport = self.transports[record.get("transport")]
+        message = self._outgoing(record)
+        extra = {"record": record_id, "person": record.get("person"),
+                 "channel": message.channel}
+        if previous == SENDING:
+            since = float(record.get("sending_at") or record.get("created_at") or 0)
+            try:
+                sid = transport.find_sent(message, since)
+            except SendError as error:
+                self.outbox.release(record_id, ambiguous=True)
+                raise RetryLater(error.reason) from error
+            if sid:
+                self.outbox.mark_sent(record_id, sid)
+                log.info("send reconciled: already delivered", extra={**extra, "outcome": "sent"})
+                return "sent"
+        try:
+            sid = transport.send(message)
+        except SendError as error:
+            return self._failed(record, error, extra)
+        self.outbox.mark_sent(record_id, sid)
+        log.info("message sent", extra={**extra, "outcome": "sent"})
+        return "sent"
+
+    def _failed(self, record: Record, error: SendError, extra: dict[str, str]) -> str:
+        code = str(error.code or "")
+        if not error.transient:
+            if error.code == ERROR_UNSUBSCRIBED:
+                self._mark_opted_out(record)
+            self.outbox.mark_final(record.id, FAILED, code or error.reason)
+            log.warning("send failed permanently", extra={**extra, "outcome": "failed", "code": code})
+            return FAILED
+        if record.attempts + 1 >= self.max_attempts:
+            if error.ambiguous:
+                self.outbox.release(record.id, ambiguous=True)
+            self.outbox.mark_final(record.id, FAILED, f"gave up: {code or error.reason}")
+            log.warning("send gave up after retries", extra={**extra, "outcome": "failed", "code": code})
+            return FAILED
+        self.outbox.release(record.id, ambiguous=error.ambiguous)
+        log.info("send failed, will retry", extra={**extra, "outcome": "retry", "code": code})
+        raise RetryLater(error.reason)

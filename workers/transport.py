@@ -1,0 +1,186 @@
+"""The two ways a message leaves the bot: Twilio's REST API, or the local outbox.
+
+``TwilioTransport`` uses the real ``twilio`` client; ``TWILIO_API_BASE_URL`` is honoured by
+an HTTP client class that rebases Twilio's URLs, not by patching the library, so tests and
+benchmarks exercise the same request building and error parsing as production.
+``LocalOutbox`` keeps messages in Redis when no credentials are set (``make run``, the
+simulator, the terminal chat).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from redis import Redis
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from bot.config import Config
+from bot.keys import Keys, delivered
+from messages.model import Channel
+from messages.segments import count_segments
+
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs numbers at INFO
+
+PERMANENT_HTTP = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 422})
+
+
+class SendError(Exception):
+    """A send that did not (surely) happen.
+
+    ``transient``: worth retrying later (429, 5xx, network). ``ambiguous``: the message may
+    have gone out all the same (the answer was lost), so look it up before resending.
+    """
+
+    def __init__(self, reason: str, code: int | None = None, *, transient: bool,
+                 ambiguous: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.transient = transient
+        self.ambiguous = ambiguous
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready to go: the opened address exists only in memory, for the send."""
+
+    record_id: str
+    address: str
+    channel: str
+    body: str
+    person: str
+    namespace: str
+
+
+class Transport(Protocol):
+    def send(self, message: Outgoing) -> str:
+        """Send and return the provider's message id; raise ``SendError`` otherwise."""
+
+    def find_sent(self, message: Outgoing, since: float) -> str | None:
+        """The id of this message if it already went out (after an ambiguous failure)."""
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Twilio's own HTTP client, sending every ``*.twilio.com`` request to another base URL."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        parts = urlsplit(base_url)
+        self._scheme, self._netloc = parts.scheme, parts.netloc
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        parts = urlsplit(url)
+        if parts.hostname and (parts.hostname == "twilio.com" or parts.hostname.endswith(".twilio.com")):
+            url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
+        return super().request(method, url, *args, **kwargs)
+
+
+def classify(exc: Exception) -> SendError:
+    """Map what the twilio client raised to retry semantics."""
+    if isinstance(exc, TwilioRestException):
+        status = int(exc.status or 0)
+        code = int(exc.code) if exc.code else status
+        if status == 429:
+            return SendError("rate limited", code, transient=True)  # never processed: retry
+        if status >= 500:
+            return SendError(f"twilio {status}", code, transient=True, ambiguous=True)
+        return SendError(f"twilio error {code}", code, transient=False)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return SendError("connect timeout", None, transient=True)
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                        requests.exceptions.ChunkedEncodingError)):
+        return SendError("connection lost", None, transient=True, ambiguous=True)
+    raise exc
+
+
+class TwilioTransport:
+    """Sends through Twilio's Messages API with the real client."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        http_client = BaseUrlHttpClient(config.twilio_api_base_url, timeout=15)
+        self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
+                             http_client=http_client)
+
+    def _sender(self, channel: str) -> dict[str, str]:
+        if self.config.twilio_messaging_service_sid:
+            return {"messaging_service_sid": self.config.twilio_messaging_service_sid}
+        if channel == Channel.WHATSAPP:
+            sender = self.config.twilio_whatsapp_from
+            if sender and not sender.startswith("whatsapp:"):
+                sender = f"whatsapp:{sender}"
+            return {"from_": sender}
+        return {"from_": self.config.twilio_sms_from}
+
+    def _status_callback(self) -> dict[str, str]:
+        if self.config.public_base_url:
+            return {"status_callback": f"{self.config.public_base_url}/twilio/status"}
+        return {}
+
+    def send(self, message: Outgoing) -> str:
+        try:
+            created = self.client.messages.create(
+                to=message.address, body=message.body,
+                **self._sender(message.channel), **self._status_callback(),
+            )
+        except Exception as exc:
+            raise classify(exc) from exc
+        return str(created.sid)
+
+    def find_sent(self, message: Outgoing, since: float) -> str | None:
+        """Look for this exact body to this address since the first attempt (Twilio has no
+        idempotency key for creating a message, so the Messages list is the only witness)."""
+        after = datetime.fromtimestamp(since, UTC) - timedelta(days=1)
+        try:
+            found = self.client.messages.list(to=message.address, date_sent_after=after, limit=50)
+        except Exception as exc:
+            raise classify(exc) from exc
+        for item in found:
+            created = item.date_created.timestamp() if item.date_created else since
+            if item.body == message.body and created >= since - 5:
+                return str(item.sid)
+        return None
+
+
+class LocalOutbox:
+    """Delivers into Redis: each person's recent messages, and a per-record announcement."""
+
+    HISTORY = 100
+    TTL_SECONDS = 7 * 86400
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    def send(self, message: Outgoing) -> str:
+        sid = "LO" + uuid.uuid4().hex
+        count = count_segments(message.body)
+        entry = json.dumps({
+            "sid": sid, "record": message.record_id, "channel": message.channel,
+            "body": message.body, "segments": count.segments, "encoding": count.encoding,
+            "at": time.time(),
+        })
+        phone = Keys(message.namespace).phone(message.person)
+        with self.redis.pipeline() as pipe:
+            pipe.rpush(phone, entry)
+            pipe.ltrim(phone, -self.HISTORY, -1)
+            pipe.expire(phone, self.TTL_SECONDS)
+            pipe.rpush(delivered(message.record_id), entry)
+            pipe.expire(delivered(message.record_id), 300)
+            pipe.set(f"msb:local-sid:{message.record_id}", sid, ex=self.TTL_SECONDS)
+            pipe.execute()
+        return sid
+
+    def find_sent(self, message: Outgoing, since: float) -> str | None:
+        sid = self.redis.get(f"msb:local-sid:{message.record_id}")
+        return sid.decode() if sid else None
