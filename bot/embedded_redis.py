@@ -49,7 +49,7 @@ class RedisServer:
 
     def __init__(self, directory: Path, port: int | None = None, binary: str | None = None,
                  appendonly: bool = True, maxmemory: str | None = None) -> None:
-        self.directory = Path(directory)
+        self.directory = Path(directory).resolve()
         self.port = port or free_port()
         self.binary = find_redis_server(binary)
         self.appendonly = appendonly

@@ -17,6 +17,7 @@ from rq import Queue, Retry
 from bot.config import Config
 from bot.crypto import AddressBook
 from bot.keys import REPLY_QUEUE, Keys
+from bot.language import Detector, no_detector
 from bot.models import Conversation, Decision, Inbound
 from bot.router import route
 from messages.render import page_count
@@ -55,7 +56,9 @@ class Intake:
         addresses: AddressBook,
         keys: Keys,
         transport: str,
+        detect: Detector = no_detector,
     ) -> None:
+        self.detect = detect
         self.redis = redis
         self.config = config
         self.addresses = addresses
@@ -78,7 +81,7 @@ class Intake:
                         return None
                     conversation = Conversation.from_fields(_decode(pipe.hgetall(conversation_key)))
                     opted_out = bool(pipe.exists(opt_out_key))
-                    decision = route(inbound, conversation, opted_out, page_count)
+                    decision = route(inbound, conversation, opted_out, page_count, self.detect)
                     pipe.multi()
                     record_ids = self._write(pipe, inbound, person, decision,
                                              seen_key, conversation_key, opt_out_key)

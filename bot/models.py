@@ -31,6 +31,7 @@ class Conversation:
     """What the bot remembers of one person on one channel (stored under a pseudonym)."""
 
     language: str | None = None
+    language_source: str | None = None  # explicit, detected (stored) -- see bot.language
     topic: str | None = None
     page: int = 0
     last_inbound_at: float = 0.0
@@ -38,6 +39,7 @@ class Conversation:
     def to_fields(self) -> dict[str, str]:
         fields = {
             "language": self.language or "",
+            "language_source": self.language_source or "",
             "topic": self.topic or "",
             "page": str(self.page),
             "last_inbound_at": f"{self.last_inbound_at:.3f}",
@@ -54,6 +56,7 @@ class Conversation:
 
         return cls(
             language=fields.get("language") or None,
+            language_source=fields.get("language_source") or None,
             topic=fields.get("topic") or None,
             page=int(number("page", int)),  # type: ignore[call-overload]
             last_inbound_at=float(number("last_inbound_at", float)),  # type: ignore[arg-type]

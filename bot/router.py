@@ -1,59 +1,180 @@
-"""The pure core: (message text, conversation) -> what to say and what to remember.
+"""The pure core: (message, conversation) -> what to say, in which language, what to remember.
 
 No Redis, Flask, Twilio or RQ here, so every behaviour is a row in a table of tests. The
-order of the checks is the order of precedence: emergency > stop > start > help > topic >
-more > menu > unknown. An opted-out person gets nothing but the START confirmation.
+checks run in order of precedence: emergency > stop > start > help > language > personal
+advice > topic > more > menu > free question > near miss > unknown. An opted-out person
+gets nothing but the START confirmation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from bot.language import (
+    DETECTED,
+    EXPLICIT,
+    STORED_SOURCES,
+    Detector,
+    country_language,
+    negotiate,
+    no_detector,
+)
 from bot.models import Conversation, Decision, Inbound
-from bot.text import contains_phrase, normalize
-from messages import keywords
-from messages.languages import DEFAULT_LANGUAGE
+from bot.text import normalize
+from bot.vocabulary import Vocabulary, vocabulary
 from messages.model import Reply
-from messages.sources import DOCUMENTS
 from messages.topics import TOPICS
 
 PageCounter = Callable[[str, str, str], int]
 """(topic id, language, channel) -> number of pages; supplied by ``messages.render``."""
 
 MENU_ORDER: tuple[str, ...] = tuple(TOPICS)
-
-_KEYWORD_TO_TOPIC: dict[str, str] = {
-    word: topic for topic, words in keywords.TOPIC_KEYWORDS.items() for word in (topic, *words)
-}
-
-
-def _first_word(text: str) -> str:
-    return text.split(" ", 1)[0] if text else ""
+LANGUAGE_COMMANDS = frozenset({"lang", "language", "idioma", "langue", "sprache", "lingua", "lingue",
+                               "язык", "لغة", "भाषा", "语言"})
+SOURCES_COMMANDS = frozenset({"sources", "source", "fuentes", "sources", "quellen", "fonti",
+                              "fontes", "источники", "مصادر", "स्रोत", "来源"})
+FUZZY_MIN_SCORE = 85
 
 
-def _is_stop(text: str) -> bool:
-    """STOP and friends as the message, or its first word ("stop please", "Stop. Thank you")."""
-    return text in keywords.STOP_WORDS or _first_word(text) in keywords.STOP_WORDS
+@dataclass(frozen=True)
+class Understanding:
+    """What one message means, before the language of the reply is chosen."""
+
+    intent: str
+    replies: tuple[Reply, ...] = ()
+    topic: str | None = None
+    evidence: str | None = None  # the language this message is evidence of
+    explicit: str | None = None  # a language chosen by name
+    opt_out: bool | None = None
 
 
-def _is_emergency(text: str) -> bool:
-    return any(contains_phrase(text, phrase) for phrase in keywords.EMERGENCY_PHRASES)
+def _single(languages: frozenset[str] | None) -> str | None:
+    return next(iter(languages)) if languages and len(languages) == 1 else None
 
 
-def _topic_for(text: str) -> str | None:
-    if text in _KEYWORD_TO_TOPIC:
-        return _KEYWORD_TO_TOPIC[text]
-    if text.isdigit() and 1 <= int(text) <= len(MENU_ORDER):
-        return MENU_ORDER[int(text) - 1]
+def _strip_polite(words: list[str], vocab: Vocabulary) -> list[str]:
+    """'please stop', 'stop, thank you' -> ['stop']: courtesy around a keyword changes nothing."""
+    start, end = 0, len(words)
+    while start < end and vocab.word("polite", words[start]):
+        start += 1
+    while end > start and vocab.word("polite", words[end - 1]):
+        end -= 1
+    return words[start:end]
+
+
+def _language_choice(words: list[str], vocab: Vocabulary) -> str | None | bool:
+    """'LANG es', 'idioma español', 'Français' -> the language; bare 'LANG' -> True (ask)."""
+    if words and words[0] in LANGUAGE_COMMANDS:
+        rest = " ".join(words[1:])
+        return vocab.names.get(rest) if rest else True
+    return vocab.names.get(" ".join(words)) if 0 < len(words) <= 2 else None
+
+
+def _sources_number(words: list[str]) -> int | None:
+    if len(words) == 2 and words[0] in SOURCES_COMMANDS and words[1].isdigit():
+        return int(words[1])
     return None
 
 
-def _source_number(text: str) -> int | None:
-    """"SOURCES 2" or "SOURCE 2": the document number asked for."""
-    parts = text.split(" ")
-    if len(parts) == 2 and parts[0] in ("sources", "source") and parts[1].isdigit():
-        return int(parts[1])
-    return None
+def _mentioned_topics(text: str, vocab: Vocabulary) -> tuple[set[str], str | None]:
+    """Topics named anywhere in a longer message ("tell me about the risks")."""
+    padded = f" {text} "
+    found: set[str] = set()
+    languages: set[str] = set()
+    for phrase, topic, language in vocab.questions:
+        if f" {phrase} " in padded:
+            found.add(topic)
+            languages.add(language)
+    if not found:
+        for phrase, (topic, langs) in vocab.topics.items():
+            if len(phrase) > 2 and f" {phrase} " in padded:
+                found.add(topic)
+                languages |= langs
+    return found, _single(frozenset(languages))
+
+
+def _near_miss(text: str, vocab: Vocabulary) -> tuple[str, str | None] | None:
+    """'riks', 'trails', 'HSTC': the closest keyword when it is clearly the one meant."""
+    from rapidfuzz import fuzz, process, utils
+
+    if not text or len(text) < 3 or len(text.split()) > 3:
+        return None
+    candidates = [phrase for phrase in vocab.topics if len(phrase) >= 3]
+    best = process.extract(text, candidates, scorer=fuzz.ratio, processor=utils.default_process, limit=2)
+    if not best or best[0][1] < FUZZY_MIN_SCORE:
+        return None
+    phrase = best[0][0]
+    topic, languages = vocab.topics[phrase]
+    if len(best) > 1 and best[1][1] >= best[0][1] - 3 and vocab.topics[best[1][0]][0] != topic:
+        return None  # two different topics are about as close: do not guess
+    return topic, _single(languages)
+
+
+def understand(inbound: Inbound, opted_out: bool, vocab: Vocabulary) -> Understanding:
+    """Classify the message by precedence; no reply language chosen yet."""
+    text = normalize(inbound.button_payload or inbound.body)
+    words = text.split(" ") if text else []
+    core = _strip_polite(words, vocab)
+    core_text = " ".join(core)
+
+    emergency = vocab.phrase_in("emergency", text)
+    if emergency and not opted_out:
+        return Understanding("emergency", (Reply.text("emergency"),), evidence=emergency)
+    stop = vocab.word("stop", core_text)
+    if stop:
+        if opted_out:
+            return Understanding("stop", evidence=_single(stop))  # confirmed once already
+        return Understanding("stop", (Reply.text("stop_confirm"),), evidence=_single(stop), opt_out=True)
+    start = vocab.word("start", core_text)
+    if start:
+        return Understanding("start", (Reply.text("start_confirm"),), evidence=_single(start), opt_out=False)
+    if opted_out:
+        return Understanding("ignored")
+    if not text and inbound.num_media:
+        return Understanding("media", (Reply.text("text_only"),))
+    helped = vocab.word("help", core_text)
+    if helped:
+        return Understanding("help", (Reply.text("help"),), evidence=_single(helped))
+
+    chosen = _language_choice(core, vocab)
+    if chosen is True:
+        return Understanding("language", (Reply.text("language_unknown"),))
+    if isinstance(chosen, str):
+        return Understanding("language", (Reply.text("language_changed"),), explicit=chosen)
+
+    advice = vocab.phrase_in("personal_advice", text)
+    if advice:
+        return Understanding("out_of_scope", (Reply.text("out_of_scope"),), evidence=advice)
+
+    number = _sources_number(core)
+    if number is not None:
+        return Understanding("sources", (Reply.source(number),), topic="sources")
+    if core_text in vocab.topics:
+        topic, languages = vocab.topics[core_text]
+        return Understanding(topic, (Reply.topic_page(topic, 1),), topic=topic, evidence=_single(languages))
+    if core_text.isdigit():
+        if core_text == "0":
+            return Understanding("menu", (Reply.menu(),))
+        if 1 <= int(core_text) <= len(MENU_ORDER):
+            topic = MENU_ORDER[int(core_text) - 1]
+            return Understanding(topic, (Reply.topic_page(topic, 1),), topic=topic)
+    more = vocab.word("more", core_text)
+    if more:
+        return Understanding("more", evidence=_single(more))
+    menu = vocab.word("menu", core_text) or vocab.word("greetings", core_text)
+    if menu or not core_text:
+        return Understanding("menu", (Reply.menu(),), evidence=_single(menu))
+
+    topics, language = _mentioned_topics(text, vocab)
+    if len(topics) == 1:
+        topic = topics.pop()
+        return Understanding(topic, (Reply.topic_page(topic, 1),), topic=topic, evidence=language)
+    near = _near_miss(core_text, vocab)
+    if near:
+        topic, language = near
+        return Understanding(topic, (Reply.topic_page(topic, 1),), topic=topic, evidence=language)
+    return Understanding("unknown", (Reply.menu(lead="not_understood"),))
 
 
 def route(
@@ -61,66 +182,47 @@ def route(
     conversation: Conversation,
     opted_out: bool,
     pages: PageCounter,
+    detect: Detector = no_detector,
 ) -> Decision:
     """Decide the reply to one inbound message and the conversation that follows it."""
-    text = normalize(inbound.button_payload or inbound.body)
-    channel = inbound.channel
-    language = conversation.language or DEFAULT_LANGUAGE
-    seen = conversation.but(last_inbound_at=inbound.received_at)
+    meaning = understand(inbound, opted_out, vocabulary())
+    evidence = meaning.evidence
+    if evidence is None and meaning.explicit is None and meaning.intent in {"unknown", *TOPICS}:
+        evidence = detect(inbound.body)
+    choice = negotiate(meaning.explicit, conversation.language, conversation.language_source,
+                       evidence, inbound.number)
+    state = conversation.but(last_inbound_at=inbound.received_at)
+    if choice.source in {EXPLICIT, DETECTED}:
+        state = state.but(language=choice.language, language_source=choice.source)
+    expected = (conversation.language if conversation.language_source in STORED_SOURCES else None) \
+        or country_language(inbound.number) or "en"
+    replies = meaning.replies
+    topic = meaning.topic
 
-    def decide(intent: str, *replies: Reply, state: Conversation = seen, **extra: object) -> Decision:
-        return Decision(
-            intent=intent,
-            language=language,
-            conversation=state,
-            replies=replies,
-            **extra,  # type: ignore[arg-type]
-        )
+    if meaning.intent == "more":
+        current = conversation.topic
+        if current is None or current not in TOPICS:
+            replies = (Reply.text("no_topic_for_more"),)
+        elif conversation.page >= pages(current, choice.language, inbound.channel):
+            replies, topic = (Reply.text("end_of_topic"),), current
+        else:
+            state = state.but(page=conversation.page + 1)
+            replies, topic = (Reply.topic_page(current, conversation.page + 1),), current
+        intent = topic or "more"
+    else:
+        intent = meaning.intent
+        if meaning.topic and meaning.replies and meaning.replies[0].kind == "topic":
+            state = state.but(topic=meaning.topic, page=1)
 
-    if _is_emergency(text) and not opted_out:
-        return decide("emergency", Reply.text("emergency"))
-    if _is_stop(text):
-        if opted_out:
-            return decide("stop")  # already confirmed once; say nothing more
-        return decide("stop", Reply.text("stop_confirm"), opt_out=True)
-    if text in keywords.START_WORDS:
-        return decide("start", Reply.text("start_confirm"), opt_out=False)
-    if opted_out:
-        return decide("ignored")
-    if not text and inbound.num_media:
-        return decide("media", Reply.text("text_only"))
-    if text in keywords.HELP_WORDS:
-        return decide("help", Reply.text("help"))
-
-    number = _source_number(text)
-    if number is not None:
-        return decide("sources", Reply.source(number), topic="sources")
-
-    topic = _topic_for(text)
-    if topic is not None:
-        return decide(
-            topic, Reply.topic_page(topic, 1), state=seen.but(topic=topic, page=1), topic=topic
-        )
-
-    if text in keywords.MORE_WORDS:
-        if conversation.topic is None or conversation.topic not in TOPICS:
-            return decide("more", Reply.text("no_topic_for_more"))
-        total = pages(conversation.topic, language, channel)
-        if conversation.page >= total:
-            return decide("more", Reply.text("end_of_topic"), topic=conversation.topic)
-        page = conversation.page + 1
-        return decide(
-            conversation.topic,
-            Reply.topic_page(conversation.topic, page),
-            state=seen.but(page=page),
-            topic=conversation.topic,
-        )
-
-    if text in keywords.MENU_WORDS or text in keywords.GREETINGS or not text:
-        return decide("menu", Reply.menu())
-    return decide("unknown", Reply.menu(lead="not_understood"))
-
-
-def document_count() -> int:
-    """How many source documents SOURCES n can name."""
-    return len(DOCUMENTS)
+    # A language the bot chose by itself (not by LANG) is announced once, with how to switch.
+    if (choice.source == DETECTED and choice.language != expected and replies
+            and meaning.intent not in {"stop", "emergency"}):
+        replies = (*replies, Reply.text("language_changed"))
+    return Decision(
+        intent=intent,
+        language=choice.language,
+        conversation=state,
+        replies=replies,
+        topic=topic,
+        opt_out=meaning.opt_out,
+    )

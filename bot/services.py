@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import current_app
 from redis import Redis
@@ -11,6 +12,7 @@ from bot.config import Config
 from bot.crypto import AddressBook
 from bot.intake import Intake
 from bot.keys import REAL, SIMULATED, Keys
+from bot.language import Detector, LinguaDetector, no_detector
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,23 @@ class Services:
         redis = redis or Redis.from_url(config.redis_url, health_check_interval=30)
         addresses = AddressBook(config.phone_hash_key)
         transport = "twilio" if config.twilio_enabled else "local"
+        detect = shared_detector()
         return cls(
             config=config,
             redis=redis,
             addresses=addresses,
-            intake=Intake(redis, config, addresses, Keys(REAL), transport),
-            simulator=Intake(redis, config, addresses, Keys(SIMULATED), "local"),
+            intake=Intake(redis, config, addresses, Keys(REAL), transport, detect),
+            simulator=Intake(redis, config, addresses, Keys(SIMULATED), "local", detect),
         )
+
+
+@lru_cache(maxsize=1)
+def shared_detector() -> Detector:
+    """One language detector per process: its models take a moment and memory to load."""
+    try:
+        return LinguaDetector()
+    except ImportError:  # pragma: no cover - lingua is a declared dependency
+        return no_detector
 
 
 def services() -> Services:

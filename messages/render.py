@@ -14,7 +14,7 @@ from functools import cache
 
 from messages import texts
 from messages.catalog import translate
-from messages.languages import DEFAULT_LANGUAGE, NO_SPACE_BETWEEN_SENTENCES
+from messages.languages import DEFAULT_LANGUAGE, LANGUAGES, NO_SPACE_BETWEEN_SENTENCES
 from messages.model import Channel, Reply
 from messages.segments import GSM7, count_segments, smarten_for_gsm
 from messages.sources import DOCUMENTS
@@ -179,7 +179,8 @@ def _source(number: int, locale: str, channel: str) -> str:
         return _finish(_text("source_unknown", locale).format(count=len(DOCUMENTS)), channel)
     doc = matches[0]
     label = _t(texts.SOURCE_LABEL, locale).format(number=doc.number)
-    body = f"{label}: \"{doc.title}\". {_t(doc.author, locale)}. {_t(doc.kind, locale)}. {_t(doc.summary, locale)}"
+    author = _text("source_author", locale).format(author=_t(doc.author, locale))
+    body = f"{label}: \"{doc.title}\". {author}. {_t(doc.kind, locale)}. {_t(doc.summary, locale)}"
     return _finish(body, channel)
 
 
@@ -192,7 +193,9 @@ def _render_in(reply: Reply, locale: str, channel: str, params: dict[str, str]) 
     if reply.kind == "source":
         return _source(int(reply.number or 0), locale, channel)
     if reply.kind == "text":
-        values = {"service": texts.SERVICE_NAME, **params}
+        values = {"service": texts.SERVICE_NAME, "count": str(len(DOCUMENTS)),
+                  "language": LANGUAGES.get(locale, locale),
+                  "languages": ", ".join(LANGUAGES.values()), **params}
         return _finish(_text(str(reply.name), locale).format(**values), channel)
     raise ValueError(f"unknown reply kind {reply.kind!r}")
 

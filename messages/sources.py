@@ -81,7 +81,7 @@ DOCUMENTS: tuple[Document, ...] = (
         author=N_("Stemedix Inc., a clinic that sells the therapy"),
         kind=N_("A clinic's marketing article"),
         sells_therapy=True,
-        summary=N_("It mentions no risks and makes claims about stem cells that are wrong."),
+        summary=N_("It mentions no risks, and some of its claims about stem cells are wrong."),
         evidence=(
             seed("002", "This post was written by a medical professional at Stemedix Inc."),
             seed(

@@ -1,9 +1,9 @@
 """The bot's fixed texts: help, opt-out and opt-in, menu frame, safety and error replies.
 
 Each is an English gettext msgid marked with ``N_`` (GSM-7 only) and rendered later in the
-person's language with ``str.format``; the only placeholders are {service}, {page}, {pages},
-{number}, {count} and {language}, each where the text's comment says (``PLACEHOLDERS``). Keep the Twilio keywords (STOP,
-START, HELP...) to the HELP, STOP and START texts, where they are the instructions.
+person's language with ``str.format``. The only placeholders are {service}, {page}, {pages},
+{number}, {count} and {language}, each where ``PLACEHOLDERS`` says. Twilio's keywords (STOP,
+START, HELP...) appear only in the HELP, STOP and START texts, where they are the instructions.
 """
 
 from __future__ import annotations
@@ -77,9 +77,33 @@ TEXT_ONLY = N_("Sorry, I can only read text messages. Please type a word such as
 # NOTE: At most 100 characters.
 RATE_LIMITED = N_("You have sent many messages. Please wait a little, then try again.")
 
+# NOTE: {author} is who wrote a document, e.g. "Stemedix Inc., a clinic that sells the therapy".
+SOURCE_AUTHOR = N_("By: {author}")
+
+# NOTE: Put before a page that is shown in English because its translation is not ready.
+FALLBACK_NOTE = N_("(Not yet translated, so shown in English.)")
+
+# NOTE: {languages} is a list of language names. LANG is a command word. At most 150 characters.
+LANGUAGE_UNKNOWN = N_("Languages: {languages}. Reply LANG and a name, e.g. LANG ESPANOL.")
+
+# NOTE: Asks a person to confirm they want updates. JOIN is a command word (it is not YES on
+# purpose). STOP is a command word.
+SUBSCRIBE_ASK = N_(
+    "{service} can send you occasional updates about stem-cell research in MS. "
+    "Reply JOIN to confirm. Reply STOP at any time to stop."
+)
+
+# NOTE: {service} is the service name. STOP is a command word.
+SUBSCRIBED = N_("You will get updates from {service}. Msg & data rates may apply. Reply STOP to stop.")
+
 # Each fixed text and the placeholders it must use (all of them, and no others).
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "SAFETY": frozenset(),
+    "SOURCE_AUTHOR": frozenset({"author"}),
+    "FALLBACK_NOTE": frozenset(),
+    "LANGUAGE_UNKNOWN": frozenset({"languages"}),
+    "SUBSCRIBE_ASK": frozenset({"service"}),
+    "SUBSCRIBED": frozenset({"service"}),
     "EMERGENCY": frozenset(),
     "OUT_OF_SCOPE": frozenset(),
     "NOT_UNDERSTOOD": frozenset(),

@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date
 
 from messages.i18n import N_
-from messages.model import S, Topic, ref, seed
+from messages.model import S, Sentence, Topic, ref, seed
 
 REVIEWED = date(2026, 11, 23)
 REVIEW_DUE = date(2027, 5, 23)
 
 
-def _topic(topic_id: str, title: str, sources: tuple[str, ...], *sentences) -> Topic:
+def _topic(topic_id: str, title: str, sources: tuple[str, ...], *sentences: Sentence) -> Topic:
     return Topic(
         id=topic_id,
         title=title,
@@ -170,8 +170,8 @@ HOW = _topic(
     ),
     S(
         N_(
-            "Document 1 says stem cells 'have been shown' to calm inflammation and nerve damage. "
-            "It cites no study."
+            "Document 1 says stem cells 'have been shown' to calm inflammation and reduce nerve "
+            "damage. It cites no study."
         ),
         seed(
             "000",
@@ -887,7 +887,7 @@ TREATMENTS = _topic(
         ),
     ),
     S(
-        N_("These treatments help many people, but they may not work for everyone."),
+        N_("These treatments can help, but they may not work for everyone."),
         seed(
             "001",
             "While these treatments can be beneficial, they may not be effective for all patients",

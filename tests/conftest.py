@@ -180,7 +180,7 @@ class Twilio:
         cls.counter += 1
         return f"SM{time.time_ns():x}{cls.counter:08d}"[:34].ljust(34, "0")
 
-    def form(self, body: str, sender: str = "+34600000001", sid: str | None = None,
+    def form(self, body: str, sender: str = "+14155550123", sid: str | None = None,
              **extra: str) -> dict[str, str]:
         to = WHATSAPP_FROM if sender.startswith("whatsapp:") else SMS_FROM
         form = {"MessageSid": sid or self.next_sid(), "AccountSid": self.config.twilio_account_sid,
@@ -194,7 +194,7 @@ class Twilio:
                    else sign(url, form, self.config.twilio_auth_token)}
         return self.client.post(path, data=form, headers=headers)
 
-    def send(self, body: str, sender: str = "+34600000001", **extra: str):
+    def send(self, body: str, sender: str = "+14155550123", **extra: str):
         return self.post(self.form(body, sender, **extra))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.language import no_detector
 from bot.models import Conversation, Inbound
 from bot.router import MENU_ORDER, route
 from messages.model import Channel, Reply
@@ -15,11 +16,14 @@ def pages(topic: str, language: str, channel: str) -> int:
     return PAGES[topic]
 
 
+US = "+14155550100"
+
+
 def run(text: str, state: Conversation | None = None, opted_out: bool = False,
-        channel: str = Channel.SMS, num_media: int = 0):
-    inbound = Inbound("SM" + "0" * 32, "+34600000001", channel, text, num_media=num_media,
+        channel: str = Channel.SMS, num_media: int = 0, number: str = US, detect=no_detector):
+    inbound = Inbound("SM" + "0" * 32, number, channel, text, num_media=num_media,
                       received_at=1000.0)
-    return route(inbound, state or Conversation(), opted_out, pages)
+    return route(inbound, state or Conversation(), opted_out, pages, detect)
 
 
 TOPIC_CASES = [
@@ -55,7 +59,7 @@ def test_menu_words_and_greetings_get_the_menu(text: str) -> None:
     assert decision.replies == (Reply.menu(),)
 
 
-@pytest.mark.parametrize("text", ["what is the weather", "12", "RISKSS PLEASE NOW", "asdf"])
+@pytest.mark.parametrize("text", ["what is the weather", "12", "tell me a joke", "asdf"])
 def test_anything_else_gets_the_menu_led_by_not_understood(text: str) -> None:
     decision = run(text)
     assert decision.intent == "unknown"

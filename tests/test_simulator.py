@@ -24,7 +24,7 @@ def test_the_simulator_answers_risks_within_a_second(
     client = local(config).test_client()
     started = time.monotonic()
     response = client.post("/simulator/api/messages",
-                           json={"from": "+34600000001", "body": "RISKS", "channel": "sms"})
+                           json={"from": "+14155550123", "body": "RISKS", "channel": "sms"})
     elapsed = time.monotonic() - started
     assert response.status_code == 200, response.data
     data = response.get_json()
@@ -42,29 +42,29 @@ def test_simulated_state_is_kept_apart_from_real_state(
     config: Config, redis: Redis, worker: WorkerProcess
 ) -> None:
     client = local(config).test_client()
-    client.post("/simulator/api/messages", json={"from": "+34600000001", "body": "STOP"})
+    client.post("/simulator/api/messages", json={"from": "+14155550123", "body": "STOP"})
     assert list(redis.scan_iter("msb:optout:*")) == []
     assert len(list(redis.scan_iter("msb:sim:optout:*"))) == 1
-    reply = client.post("/simulator/api/messages", json={"from": "+34600000001", "body": "START"})
+    reply = client.post("/simulator/api/messages", json={"from": "+14155550123", "body": "START"})
     assert reply.get_json()["intent"] == "start"
 
 
 def test_the_simulator_reports_control_intents(config: Config, redis: Redis,
                                                worker: WorkerProcess) -> None:
     client = local(config).test_client()
-    data = client.post("/simulator/api/messages", json={"from": "+34600000001", "body": "menu"})
+    data = client.post("/simulator/api/messages", json={"from": "+14155550123", "body": "menu"})
     assert data.get_json()["topic"] == "menu"
 
 
 def test_the_simulator_rejects_bad_input_clearly(config: Config, redis: Redis) -> None:
     client = local(config).test_client()
-    for payload in ({"from": "bob", "body": "hi"}, {"from": "+34600000001"},
-                    {"from": "+34600000001", "body": "hi", "channel": "fax"}, ["x"]):
+    for payload in ({"from": "bob", "body": "hi"}, {"from": "+14155550123"},
+                    {"from": "+14155550123", "body": "hi", "channel": "fax"}, ["x"]):
         response = client.post("/simulator/api/messages", json=payload)
         assert response.status_code == 400
         assert response.get_json()["error"]
 
 
 def test_the_simulator_is_off_when_twilio_credentials_are_set(client) -> None:
-    response = client.post("/simulator/api/messages", json={"from": "+34600000001", "body": "hi"})
+    response = client.post("/simulator/api/messages", json={"from": "+14155550123", "body": "hi"})
     assert response.status_code == 404

@@ -21,7 +21,7 @@ from messages.render import render
 from tests.conftest import PUBLIC_BASE_URL, Twilio, WorkerProcess, sign
 from tests.fake_twilio import FakeTwilio
 
-NUMBER = "+34600000001"
+NUMBER = "+14155550123"
 
 
 def expected(reply: Reply, channel: str = Channel.SMS) -> str:

@@ -1,0 +1,1 @@
+"""One module per language, each defining ``LEXICON`` (see ``messages.lexicon``)."""
