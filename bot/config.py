@@ -65,6 +65,7 @@ class Config:
     replies_per_minute: int = 5
     replies_per_day: int = 60
     reply_retries: int = 6
+    whatsapp_templates: str = ""
 
     @property
     def twilio_enabled(self) -> bool:
@@ -101,6 +102,7 @@ class Config:
             max_body_chars=_int(env, "MAX_BODY_CHARS", 4096, minimum=160),
             replies_per_minute=_int(env, "REPLIES_PER_MINUTE", 5, minimum=1),
             replies_per_day=_int(env, "REPLIES_PER_DAY", 60, minimum=1),
+            whatsapp_templates=env.get("WHATSAPP_TEMPLATES", "").strip(),
         )
         config.validate()
         return config

@@ -77,6 +77,11 @@ def parse_inbound(form: Mapping[str, str], max_body_chars: int, now: float) -> I
         num_media = int(str(form.get("NumMedia", "0") or "0"))
     except ValueError as exc:
         raise BadInbound("NumMedia must be a number") from exc
+    # A shared location, a sticker or a voice note arrives with no text; the bot reads text only.
+    # (MediaUrl is never fetched: the bot has no use for the file and must not store it.)
+    message_type = str(form.get("MessageType", "") or "").lower()
+    if "Latitude" in form or (message_type and message_type not in {"text", "button", "interactive"}):
+        num_media = max(num_media, 1)
     return Inbound(
         message_sid=sid,
         number=number,

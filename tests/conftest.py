@@ -7,6 +7,7 @@ to, and the worker is ``python -m workers`` in a subprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,9 +46,17 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="session")
-def base_config(redis_server: RedisServer, fake_twilio: FakeTwilio) -> Config:
+def templates_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("templates") / "whatsapp_templates.json"
+    path.write_text("{}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_config(redis_server: RedisServer, fake_twilio: FakeTwilio, templates_path: Path) -> Config:
     """The settings every test process shares (the worker subprocess gets the same)."""
     return Config(
+        whatsapp_templates=str(templates_path),
         redis_url=redis_server.url,
         twilio_account_sid=fake_twilio.account_sid,
         twilio_auth_token=fake_twilio.auth_token,
@@ -76,6 +85,7 @@ def config_env(config: Config) -> dict[str, str]:
         "SECRET_KEY": config.secret_key,
         "PHONE_HASH_KEY": config.phone_hash_key,
         "LOG_LEVEL": config.log_level,
+        "WHATSAPP_TEMPLATES": config.whatsapp_templates,
         "PYTHONPATH": str(ROOT),
     })
     return env
@@ -139,6 +149,28 @@ def redis(redis_server: RedisServer) -> Iterator[Redis]:
 def twilio(fake_twilio: FakeTwilio) -> FakeTwilio:
     fake_twilio.reset()
     return fake_twilio
+
+
+class TemplateFile:
+    """The staff-editable WhatsApp templates file, as the running worker reads it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.version = 0
+
+    def write(self, table: dict[str, dict[str, object]]) -> None:
+        self.path.write_text(json.dumps(table))
+        self.version += 1
+        stamp = time.time() + self.version  # a distinct mtime, so the worker sees the change
+        os.utime(self.path, (stamp, stamp))
+
+
+@pytest.fixture
+def templates(templates_path: Path) -> Iterator[TemplateFile]:
+    file = TemplateFile(templates_path)
+    file.write({})
+    yield file
+    file.write({})
 
 
 @pytest.fixture

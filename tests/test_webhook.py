@@ -233,11 +233,3 @@ def test_the_webhook_answers_503_when_redis_is_down(config: Config) -> None:
     assert tw.send("RISKS", NUMBER).status_code == 503
 
 
-def test_whatsapp_replies_go_back_on_whatsapp(
-    inbound: Twilio, twilio: FakeTwilio, worker: WorkerProcess
-) -> None:
-    inbound.send("RISKS", "whatsapp:" + NUMBER)
-    [message] = twilio.wait_for_messages(1)
-    assert message["to"] == "whatsapp:" + NUMBER
-    assert message["from"] == "whatsapp:+14155238886"
-    assert message["body"] == expected(Reply.topic_page("risks"), Channel.WHATSAPP)

@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.crypto import AddressBook
 from workers.delivery import Deliverer
 from workers.outbox import Outbox
+from workers.templates import Templates
 from workers.transport import LocalOutbox, Transport, TwilioTransport
 
 
@@ -28,6 +29,7 @@ def build_deliverer(config: Config, redis: Redis) -> Deliverer:
         addresses=AddressBook(config.phone_hash_key),
         transports=transports,
         max_attempts=config.reply_retries + 1,
+        templates=Templates(config.whatsapp_templates or None),
     )
 
 

@@ -8,17 +8,21 @@ workers, and a record left 'sending' is looked up at the provider before any res
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from redis import Redis
 
 from bot.crypto import AddressBook
 from bot.keys import Keys
 from bot.twilio_wire import ERROR_UNSUBSCRIBED
-from messages.model import Reply
+from messages.model import Channel, Reply
 from messages.render import render
 from workers.outbox import FAILED, FINAL, SENDING, SKIPPED, Outbox, Record
+from workers.templates import Templates
 from workers.transport import Outgoing, SendError, Transport
+
+WHATSAPP_WINDOW_SECONDS = 24 * 3600
 
 log = logging.getLogger("workers.delivery")
 
@@ -39,6 +43,7 @@ class Deliverer:
     addresses: AddressBook
     transports: dict[str, Transport]
     max_attempts: int
+    templates: Templates
 
     def _opted_out(self, record: Record) -> bool:
         keys = Keys(record.get("namespace", "msb"))
@@ -47,6 +52,28 @@ class Deliverer:
     def _mark_opted_out(self, record: Record) -> None:
         keys = Keys(record.get("namespace", "msb"))
         self.redis.set(keys.opt_out(record.get("person")), "carrier")
+
+    def _window_open(self, record: Record) -> bool:
+        """Inside WhatsApp's 24 hours since the person's last message, free-form text may go."""
+        keys = Keys(record.get("namespace", "msb"))
+        last = self.redis.hget(keys.conversation(Channel.WHATSAPP, record.get("person")), "last_inbound_at")
+        return bool(last) and time.time() - float(last) < WHATSAPP_WINDOW_SECONDS
+
+    def _whatsapp(self, record: Record, message: Outgoing) -> Outgoing | str:
+        """Choose free-form or template for WhatsApp; a reason string when it may not be sent."""
+        locale = record.get("locale", "en")
+        if record.reply.get("kind") == "menu" and not record.reply.get("name"):
+            menu = self.templates.find("menu", locale)
+            if menu is not None and self._window_open(record):
+                return replace(message, content_sid=menu.content_sid, content_variables={})
+        if self._window_open(record):
+            return message
+        purpose = "broadcast" if record.get("kind") == "broadcast" else "reply"
+        template = self.templates.find(purpose, locale)
+        if template is None:
+            return f"no_template: outside the WhatsApp 24-hour window, no '{purpose}' template for '{locale}'"
+        return replace(message, content_sid=template.content_sid,
+                       content_variables=template.variables(message.body))
 
     def _outgoing(self, record: Record) -> Outgoing:
         reply = Reply.from_dict(record.reply)
@@ -78,6 +105,13 @@ class Deliverer:
         message = self._outgoing(record)
         extra = {"record": record_id, "person": record.get("person"),
                  "channel": message.channel}
+        if message.channel == Channel.WHATSAPP:
+            chosen = self._whatsapp(record, message)
+            if isinstance(chosen, str):
+                self.outbox.mark_final(record_id, FAILED, chosen)
+                log.warning("send refused: %s", chosen, extra={**extra, "outcome": "refused"})
+                return FAILED
+            message = chosen
         if previous == SENDING:
             since = float(record.get("sending_at") or record.get("created_at") or 0)
             try:
