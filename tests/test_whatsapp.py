@@ -171,4 +171,5 @@ def test_media_location_or_sticker_gets_the_text_only_reply_and_nothing_is_fetch
     assert [m["body"] for m in messages] == [text_only] * 3
     time.sleep(0.3)
     server.shutdown()
+    server.server_close()
     assert hits == []  # MediaUrl is never fetched
