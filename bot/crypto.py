@@ -28,6 +28,10 @@ class AddressBook:
         digest = hmac.new(self._hash_key, number.encode(), hashlib.sha256).digest()
         return base64.b32encode(digest[:20]).decode().lower()
 
+    def digest(self, text: str) -> str:
+        """A short keyed fingerprint of a text, to notice repeats without storing the text."""
+        return hmac.new(self._hash_key, text.encode(), hashlib.sha256).hexdigest()[:16]
+
     def seal(self, address: str) -> str:
         """Encrypt an address ("+34..." or "whatsapp:+34...") for storage."""
         return self._fernet.encrypt(address.encode()).decode()

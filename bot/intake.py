@@ -9,7 +9,9 @@ Concurrent deliveries of the same MessageSid race on WATCH: one wins, the rest s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
+from typing import Any
 
 from redis import Redis, WatchError
 from rq import Queue, Retry
@@ -17,9 +19,12 @@ from rq import Queue, Retry
 from bot.config import Config
 from bot.crypto import AddressBook
 from bot.keys import REPLY_QUEUE, Keys
+from bot.keys import held_back as held_back_key
 from bot.language import Detector, no_detector
+from bot.limits import Usage, held_back
 from bot.models import Conversation, Decision, Inbound
 from bot.router import route
+from bot.text import normalize
 from messages.render import page_count
 from workers.outbox import Outbox
 
@@ -82,6 +87,7 @@ class Intake:
                     conversation = Conversation.from_fields(_decode(pipe.hgetall(conversation_key)))
                     opted_out = bool(pipe.exists(opt_out_key))
                     decision = route(inbound, conversation, opted_out, page_count, self.detect)
+                    decision = self._limit(pipe, inbound, person, conversation, decision)
                     pipe.multi()
                     record_ids = self._write(pipe, inbound, person, decision,
                                              seen_key, conversation_key, opt_out_key)
@@ -90,6 +96,27 @@ class Intake:
                 except WatchError:
                     continue
         raise RuntimeError("conversation too busy: could not take the message")
+
+    def _windows(self, now: float) -> tuple[str, str]:
+        return time.strftime("m%Y%m%d%H%M", time.gmtime(now)), time.strftime("d%Y%m%d", time.gmtime(now))
+
+    def _limit(self, pipe: Any, inbound: Inbound, person: str, conversation: Conversation,
+               decision: Decision) -> Decision:
+        """Count repeats and replies; drop the replies of a loop or a flood (see bot.limits)."""
+        digest = self.addresses.digest(normalize(inbound.body) or f"media:{inbound.num_media}")
+        repeats = conversation.repeats + 1 if digest == conversation.last_digest else 1
+        minute, day = self._windows(inbound.received_at)
+        counts = pipe.mget(self.keys.replies_sent(person, minute), self.keys.replies_sent(person, day))
+        usage = Usage(minute=int(counts[0] or 0), day=int(counts[1] or 0))
+        state = replace(decision.conversation, last_digest=digest, repeats=repeats)
+        reason = held_back(decision.intent, len(decision.replies), usage, repeats,
+                           self.config.replies_per_minute, self.config.replies_per_day)
+        if reason is None:
+            return replace(decision, conversation=state)
+        # Held back: nothing is said, and the conversation does not move on either.
+        kept = replace(conversation, last_digest=digest, repeats=repeats,
+                       last_inbound_at=inbound.received_at)
+        return replace(decision, replies=(), conversation=kept, held_back=reason)
 
     def _write(
         self,
@@ -110,6 +137,14 @@ class Intake:
             p.set(opt_out_key, f"{inbound.received_at:.0f}")  # type: ignore[attr-defined]
         elif decision.opt_out is False:
             p.delete(opt_out_key)  # type: ignore[attr-defined]
+        minute, day = self._windows(inbound.received_at)
+        if decision.held_back:
+            p.incr(held_back_key(decision.held_back, day))  # type: ignore[attr-defined]
+            p.expire(held_back_key(decision.held_back, day), 8 * 86400)  # type: ignore[attr-defined]
+        elif decision.replies:
+            for window, seconds in ((minute, 120), (day, 2 * 86400)):
+                p.incrby(self.keys.replies_sent(person, window), len(decision.replies))  # type: ignore[attr-defined]
+                p.expire(self.keys.replies_sent(person, window), seconds)  # type: ignore[attr-defined]
         record_ids = []
         sealed = self.addresses.seal(inbound.address)
         for index, reply in enumerate(decision.replies):

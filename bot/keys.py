@@ -30,9 +30,18 @@ class Keys:
         """One opt-out per person, whatever the channel; never expires."""
         return f"{self.prefix}:optout:{person}"
 
+    def replies_sent(self, person: str, window: str) -> str:
+        """Replies counted towards a person's limit in one minute or day (``window``)."""
+        return f"{self.prefix}:sent:{person}:{window}"
+
     def phone(self, person: str) -> str:
         """The local outbox's recent messages to one person (simulator and terminal chat)."""
         return f"{self.prefix}:phone:{person}"
+
+
+def held_back(reason: str, day: str) -> str:
+    """How many messages were counted but not answered, by reason and day (for operators)."""
+    return f"msb:held:{reason}:{day}"
 
 
 def outbox(record_id: str) -> str:

@@ -35,6 +35,8 @@ class Conversation:
     topic: str | None = None
     page: int = 0
     last_inbound_at: float = 0.0
+    last_digest: str = ""  # keyed fingerprint of the last message, for loop detection
+    repeats: int = 0
 
     def to_fields(self) -> dict[str, str]:
         fields = {
@@ -43,6 +45,8 @@ class Conversation:
             "topic": self.topic or "",
             "page": str(self.page),
             "last_inbound_at": f"{self.last_inbound_at:.3f}",
+            "last_digest": self.last_digest,
+            "repeats": str(self.repeats),
         }
         return fields
 
@@ -60,6 +64,8 @@ class Conversation:
             topic=fields.get("topic") or None,
             page=int(number("page", int)),  # type: ignore[call-overload]
             last_inbound_at=float(number("last_inbound_at", float)),  # type: ignore[arg-type]
+            last_digest=fields.get("last_digest", ""),
+            repeats=int(number("repeats", int)),  # type: ignore[call-overload]
         )
 
     def but(self, **changes: object) -> Conversation:
@@ -81,3 +87,4 @@ class Decision:
     replies: tuple[Reply, ...] = field(default=())
     topic: str | None = None
     opt_out: bool | None = None
+    held_back: str | None = None  # "rate" or "loop": replies withheld (see bot.limits)

@@ -32,7 +32,7 @@ PageCounter = Callable[[str, str, str], int]
 MENU_ORDER: tuple[str, ...] = tuple(TOPICS)
 LANGUAGE_COMMANDS = frozenset({"lang", "language", "idioma", "langue", "sprache", "lingua", "lingue",
                                "язык", "لغة", "भाषा", "语言"})
-SOURCES_COMMANDS = frozenset({"sources", "source", "fuentes", "sources", "quellen", "fonti",
+SOURCES_COMMANDS = frozenset({"sources", "source", "fuentes", "quellen", "fonti",
                               "fontes", "источники", "مصادر", "स्रोत", "来源"})
 FUZZY_MIN_SCORE = 85
 
@@ -63,7 +63,7 @@ def _strip_polite(words: list[str], vocab: Vocabulary) -> list[str]:
     return words[start:end]
 
 
-def _language_choice(words: list[str], vocab: Vocabulary) -> str | None | bool:
+def _language_choice(words: list[str], vocab: Vocabulary) -> str | bool | None:
     """'LANG es', 'idioma español', 'Français' -> the language; bare 'LANG' -> True (ask)."""
     if words and words[0] in LANGUAGE_COMMANDS:
         rest = " ".join(words[1:])

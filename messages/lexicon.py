@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from messages.languages import LANGUAGES
 
@@ -46,7 +46,7 @@ class Lexicon:
     term_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(language: str) -> Lexicon:
     """The lexicon of ``language`` (one of the ten)."""
     if language not in LANGUAGES:

@@ -150,7 +150,7 @@ def test_media_location_or_sticker_gets_the_text_only_reply_and_nothing_is_fetch
     hits: list[str] = []
 
     class Media(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()
