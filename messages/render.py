@@ -14,7 +14,8 @@ from functools import cache
 
 from messages import texts
 from messages.catalog import translate
-from messages.languages import DEFAULT_LANGUAGE, LANGUAGES, NO_SPACE_BETWEEN_SENTENCES
+from messages.bidi import right_to_left
+from messages.languages import DEFAULT_LANGUAGE, LANGUAGES, NO_SPACE_BETWEEN_SENTENCES, RIGHT_TO_LEFT
 from messages.model import Channel, Reply
 from messages.segments import GSM7, count_segments, smarten_for_gsm
 from messages.sources import DOCUMENTS
@@ -54,7 +55,9 @@ def _fits(text: str, channel: str) -> bool:
     return count.segments <= SMS_SEGMENTS[count.encoding]
 
 
-def _finish(text: str, channel: str) -> str:
+def _finish(text: str, channel: str, locale: str = DEFAULT_LANGUAGE) -> str:
+    if locale in RIGHT_TO_LEFT:
+        text = right_to_left(text)
     return smarten_for_gsm(text) if channel == Channel.SMS else text
 
 
@@ -68,6 +71,7 @@ def _compose(
     safety: str | None,
     footer: str | None,
     channel: str,
+    locale: str,
 ) -> str:
     parts: list[str] = []
     if channel == Channel.WHATSAPP:
@@ -78,20 +82,20 @@ def _compose(
             parts.append(footer)
         if safety:
             parts.append(f"_{safety}_")
-        return _finish("\n\n".join(parts), channel)
+        return _finish("\n\n".join(parts), channel, locale)
     head = f"{title}: {body}" if title else body
     parts.append(head)
     if footer:
         parts.append(footer)
     if safety:
         parts.append(safety)
-    return _finish("\n".join(parts), channel)
+    return _finish("\n".join(parts), channel, locale)
 
 
 @cache
-def _topic_pages_in(topic_id: str, locale: str, channel: str) -> tuple[str, ...]:
+def _topic_pages_in(topic_id: str, locale: str, channel: str, note: str = "") -> tuple[str, ...]:
     topic = TOPICS[topic_id]
-    title = _t(topic.title, locale)
+    title = f"{note} {_t(topic.title, locale)}" if note else _t(topic.title, locale)
     sentences = [_t(sentence.text, locale) for sentence in topic.sentences]
     safety = _t(texts.SAFETY, locale)
     more = _t(texts.MORE_FOOTER, locale)
@@ -114,6 +118,7 @@ def _topic_pages_in(topic_id: str, locale: str, channel: str) -> tuple[str, ...]
                     safety if with_safety else None,
                     footer(99, 99),
                     channel,
+                    locale,
                 )
                 if not _fits(candidate, channel):
                     break
@@ -137,6 +142,7 @@ def _topic_pages_in(topic_id: str, locale: str, channel: str) -> tuple[str, ...]
                 safety if with_safety else None,
                 footer(index, pages) if index < pages else None,
                 channel,
+                locale,
             )
         )
     return tuple(rendered)
@@ -148,7 +154,13 @@ def topic_pages(topic_id: str, locale: str, channel: str) -> tuple[tuple[str, ..
     try:
         return _topic_pages_in(topic_id, locale, channel), locale
     except UntranslatedError:
-        return _topic_pages_in(topic_id, DEFAULT_LANGUAGE, channel), DEFAULT_LANGUAGE
+        return (_topic_pages_in(topic_id, DEFAULT_LANGUAGE, channel, _fallback_note(locale)),
+                DEFAULT_LANGUAGE)
+
+
+def _fallback_note(locale: str) -> str:
+    """Said in the person's language when possible: the page that follows is in English."""
+    return translate(texts.FALLBACK_NOTE, locale) or texts.FALLBACK_NOTE
 
 
 def page_count(topic_id: str, locale: str, channel: str) -> int:
@@ -170,18 +182,18 @@ def _menu(locale: str, channel: str, lead: str | None) -> str:
     parts = [header, *lines, footer]
     if lead:
         parts.insert(0, _text(lead, locale))
-    return _finish("\n".join(parts), channel)
+    return _finish("\n".join(parts), channel, locale)
 
 
 def _source(number: int, locale: str, channel: str) -> str:
     matches = [doc for doc in DOCUMENTS if doc.number == number]
     if not matches:
-        return _finish(_text("source_unknown", locale).format(count=len(DOCUMENTS)), channel)
+        return _finish(_text("source_unknown", locale).format(count=len(DOCUMENTS)), channel, locale)
     doc = matches[0]
     label = _t(texts.SOURCE_LABEL, locale).format(number=doc.number)
     author = _text("source_author", locale).format(author=_t(doc.author, locale))
     body = f"{label}: \"{doc.title}\". {author}. {_t(doc.kind, locale)}. {_t(doc.summary, locale)}"
-    return _finish(body, channel)
+    return _finish(body, channel, locale)
 
 
 def _render_in(reply: Reply, locale: str, channel: str, params: dict[str, str]) -> str:
@@ -196,7 +208,7 @@ def _render_in(reply: Reply, locale: str, channel: str, params: dict[str, str]) 
         values = {"service": texts.SERVICE_NAME, "count": str(len(DOCUMENTS)),
                   "language": LANGUAGES.get(locale, locale),
                   "languages": ", ".join(LANGUAGES.values()), **params}
-        return _finish(_text(str(reply.name), locale).format(**values), channel)
+        return _finish(_text(str(reply.name), locale).format(**values), channel, locale)
     raise ValueError(f"unknown reply kind {reply.kind!r}")
 
 
@@ -213,4 +225,5 @@ def render(
         return Rendered(_render_in(reply, locale, channel, params), locale)
     except UntranslatedError:
         english = _render_in(reply, DEFAULT_LANGUAGE, channel, params)
-        return Rendered(english, DEFAULT_LANGUAGE, fell_back=locale != DEFAULT_LANGUAGE)
+        note = _fallback_note(locale)
+        return Rendered(_finish(f"{note}\n{english}", channel), DEFAULT_LANGUAGE, fell_back=True)
