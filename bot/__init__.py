@@ -30,9 +30,10 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["msb"] = Services.build(config)
 
-    from bot import ops, simulator, webhook
+    from bot import cli, ops, simulator, webhook
 
     app.register_blueprint(webhook.blueprint)
     app.register_blueprint(simulator.blueprint)
     app.register_blueprint(ops.blueprint)
+    cli.register(app)
     return app
