@@ -33,7 +33,8 @@ def normalize(text: str) -> str:
     cleaned: list[str] = []
     for index, char in enumerate(text):
         category = unicodedata.category(char)
-        if (char == "'" and 0 < index < len(text) - 1 and text[index - 1].isalnum()) or category.startswith(("L", "N", "M")):
+        inner_apostrophe = char == "'" and 0 < index < len(text) - 1 and text[index - 1].isalnum()
+        if inner_apostrophe or category.startswith(("L", "N", "M")):
             cleaned.append(char)
         else:
             cleaned.append(" ")

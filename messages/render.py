@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from messages import texts
-from messages.catalog import translate
 from messages.bidi import right_to_left
+from messages.catalog import translate
 from messages.languages import DEFAULT_LANGUAGE, LANGUAGES, NO_SPACE_BETWEEN_SENTENCES, RIGHT_TO_LEFT
 from messages.model import Channel, Reply
 from messages.segments import GSM7, count_segments, smarten_for_gsm
