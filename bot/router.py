@@ -22,7 +22,7 @@ from bot.language import (
 )
 from bot.models import Conversation, Decision, Inbound
 from bot.text import normalize
-from bot.vocabulary import Vocabulary, vocabulary
+from bot.vocabulary import Vocabulary, occurs, unspaced, vocabulary
 from messages.model import Reply
 from messages.topics import TOPICS
 
@@ -79,16 +79,15 @@ def _sources_number(words: list[str]) -> int | None:
 
 def _mentioned_topics(text: str, vocab: Vocabulary) -> tuple[set[str], str | None]:
     """Topics named anywhere in a longer message ("tell me about the risks")."""
-    padded = f" {text} "
     found: set[str] = set()
     languages: set[str] = set()
     for phrase, topic, language in vocab.questions:
-        if f" {phrase} " in padded:
+        if occurs(phrase, text):
             found.add(topic)
             languages.add(language)
     if not found:
         for phrase, (topic, langs) in vocab.topics.items():
-            if len(phrase) > 2 and f" {phrase} " in padded:
+            if (len(phrase) > 2 or unspaced(phrase)) and occurs(phrase, text):
                 found.add(topic)
                 languages |= langs
     return found, _single(frozenset(languages))

@@ -29,11 +29,22 @@ class Vocabulary:
 
     def phrase_in(self, kind: str, text: str) -> str | None:
         """The language of the first ``kind`` phrase (emergency...) found inside ``text``."""
-        padded = f" {text} "
         for phrase, language in self.phrases[kind]:
-            if f" {phrase} " in padded:
+            if occurs(phrase, text):
                 return language
         return None
+
+
+def unspaced(phrase: str) -> bool:
+    """Chinese (and similar scripts) write words without spaces between them."""
+    return any("\u3400" <= char <= "\u9fff" or "\u3040" <= char <= "\u30ff" for char in phrase)
+
+
+def occurs(phrase: str, text: str) -> bool:
+    """``phrase`` in ``text`` as whole words; as a substring where words are not spaced."""
+    if unspaced(phrase):
+        return phrase in text
+    return f" {phrase} " in f" {text} "
 
 
 WORD_KINDS = ("stop", "start", "help", "menu", "more", "greetings", "subscribe", "join", "polite")

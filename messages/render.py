@@ -192,7 +192,9 @@ def _source(number: int, locale: str, channel: str) -> str:
     doc = matches[0]
     label = _t(texts.SOURCE_LABEL, locale).format(number=doc.number)
     author = _text("source_author", locale).format(author=_t(doc.author, locale))
-    body = f"{label}: \"{doc.title}\". {author}. {_t(doc.kind, locale)}. {_t(doc.summary, locale)}"
+    stop = "。" if locale in NO_SPACE_BETWEEN_SENTENCES else ". "
+    parts = [f"{label}: \"{doc.title}\"", author, _t(doc.kind, locale), _t(doc.summary, locale)]
+    body = stop.join(part.rstrip(".。") for part in parts) + stop.strip()
     return _finish(body, channel, locale)
 
 
