@@ -67,7 +67,7 @@ def _language_choice(words: list[str], vocab: Vocabulary) -> str | bool | None:
     """'LANG es', 'idioma español', 'Français' -> the language; bare 'LANG' -> True (ask)."""
     if words and words[0] in LANGUAGE_COMMANDS:
         rest = " ".join(words[1:])
-        return vocab.names.get(rest) if rest else True
+        return (vocab.names.get(rest) or vocab.names.get(f"code:{rest}")) if rest else True
     return vocab.names.get(" ".join(words)) if 0 < len(words) <= 2 else None
 
 
@@ -212,6 +212,16 @@ def route(
         intent = meaning.intent
         if meaning.topic and meaning.replies and meaning.replies[0].kind == "topic":
             state = state.but(topic=meaning.topic, page=1)
+
+    # A menu too long for one SMS in this language goes as two (or more) messages.
+    expanded: list[Reply] = []
+    for reply in replies:
+        if reply.kind == "menu" and reply.page == 1:
+            parts = pages(f"menu:{reply.name}" if reply.name else "menu", choice.language, inbound.channel)
+            expanded.extend(Reply.menu(reply.name, n) for n in range(1, parts + 1))
+        else:
+            expanded.append(reply)
+    replies = tuple(expanded)
 
     # A language the bot chose by itself (not by LANG) is announced once, with how to switch.
     if (choice.source == DETECTED and choice.language != expected and replies

@@ -71,8 +71,10 @@ def build(lexicons: tuple[Lexicon, ...]) -> Vocabulary:
             phrases[kind].extend((normalize(p), lex.language) for p in getattr(lex, kind) if normalize(p))
         for topic, entries in lex.questions.items():
             questions.extend((normalize(p), topic, lex.language) for p in entries if normalize(p))
-        for name in (*lex.names, lex.language):
-            names.setdefault(normalize(name), lex.language)
+        for name in lex.names:
+            if len(normalize(name)) > 2 or not name.isascii():  # "hi", "es" alone are words
+                names.setdefault(normalize(name), lex.language)
+        names.setdefault(f"code:{lex.language}", lex.language)
     # Longest phrases first, so "fever after transplant" is found before "fever".
     ordered = {kind: tuple(sorted(set(items), key=lambda p: -len(p[0]))) for kind, items in phrases.items()}
     return Vocabulary(

@@ -47,7 +47,8 @@ def replies(language: str) -> Iterator[tuple[str, Reply]]:
         if name not in {"SAFETY", "MENU_HEADER", "MENU_FOOTER", "MORE_FOOTER", "SOURCE_LABEL",
                         "SOURCE_AUTHOR", "FALLBACK_NOTE"}:
             yield name.lower(), Reply.text(name.lower())
-    yield "menu", Reply.menu()
+    for page in range(1, page_count("menu", language, Channel.SMS) + 1):
+        yield f"menu {page}", Reply.menu(page=page)
     yield "menu+not_understood", Reply.menu(lead="not_understood")
     for doc in DOCUMENTS:
         yield f"sources {doc.number}", Reply.source(doc.number)

@@ -108,9 +108,9 @@ class Reply:
         return cls(kind="text", name=name)
 
     @classmethod
-    def menu(cls, lead: str | None = None) -> Reply:
-        """The menu, optionally led by a fixed text (such as 'not understood')."""
-        return cls(kind="menu", name=lead)
+    def menu(cls, lead: str | None = None, page: int = 1) -> Reply:
+        """The menu (or one of its parts), optionally led by a fixed text ('not understood')."""
+        return cls(kind="menu", name=lead, page=page)
 
     @classmethod
     def source(cls, number: int) -> Reply:

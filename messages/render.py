@@ -164,7 +164,13 @@ def _fallback_note(locale: str) -> str:
 
 
 def page_count(topic_id: str, locale: str, channel: str) -> int:
-    """How many MORE pages a topic has for this language and channel."""
+    """How many MORE pages a topic has for this language and channel ("menu": its messages)."""
+    if topic_id.startswith("menu"):  # "menu" or "menu:<lead text>"
+        lead = topic_id.partition(":")[2] or None
+        try:
+            return len(menu_pages(locale, channel, lead))
+        except UntranslatedError:
+            return len(menu_pages(DEFAULT_LANGUAGE, channel, lead))
     return len(topic_pages(topic_id, locale, channel)[0])
 
 
@@ -173,16 +179,37 @@ def _text(name: str, locale: str) -> str:
     return template
 
 
-def _menu(locale: str, channel: str, lead: str | None) -> str:
+@cache
+def menu_pages(locale: str, channel: str, lead: str | None = None) -> tuple[str, ...]:
+    """The numbered menu in as few messages as fit the budget (one or two SMS screens)."""
     header = _text("menu_header", locale).format(service=texts.SERVICE_NAME)
     lines = [f"{number} {_t(topic.title, locale)}" for number, topic in enumerate(TOPICS.values(), 1)]
     footer = _text("menu_footer", locale)
     if channel == Channel.WHATSAPP:
         header = f"*{header}*"
-    parts = [header, *lines, footer]
-    if lead:
-        parts.insert(0, _text(lead, locale))
-    return _finish("\n".join(parts), channel, locale)
+    first = [_text(lead, locale), header] if lead else [header]
+    for parts in range(1, len(lines) + 1):
+        size = -(-len(lines) // parts)
+        chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
+        pages = []
+        for index, chunk in enumerate(chunks):
+            top = first if index == 0 else []
+            bottom = [footer] if index == len(chunks) - 1 else []
+            pages.append(_finish("\n".join([*top, *chunk, *bottom]), channel, locale))
+        if all(_fits_reply(page, channel) for page in pages):
+            return tuple(pages)
+    return tuple(pages)
+
+
+def _fits_reply(text: str, channel: str) -> bool:
+    if channel == Channel.WHATSAPP:
+        return len(text) <= WHATSAPP_PAGE_CHARS
+    return count_segments(text).segments <= SMS_MAX_SEGMENTS
+
+
+def _menu(locale: str, channel: str, lead: str | None, page: int = 1) -> str:
+    pages = menu_pages(locale, channel, lead)
+    return pages[min(max(page, 1), len(pages)) - 1]
 
 
 def _source(number: int, locale: str, channel: str) -> str:
@@ -203,7 +230,7 @@ def _render_in(reply: Reply, locale: str, channel: str, params: dict[str, str]) 
         pages, _ = topic_pages(str(reply.topic), locale, channel)
         return pages[min(max(reply.page, 1), len(pages)) - 1]
     if reply.kind == "menu":
-        return _menu(locale, channel, reply.name)
+        return _menu(locale, channel, reply.name, reply.page)
     if reply.kind == "source":
         return _source(int(reply.number or 0), locale, channel)
     if reply.kind == "text":

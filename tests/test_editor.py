@@ -9,7 +9,7 @@ from bot.models import Conversation, Inbound
 from bot.router import route
 from messages import texts
 from messages.model import Channel, Reply
-from messages.render import render, topic_pages
+from messages.render import page_count, render, topic_pages
 from messages.topics import TOPICS
 
 
@@ -45,7 +45,7 @@ def test_the_safety_line_is_on_the_first_page_or_one_more_away(topic: str, chann
 def test_the_emergency_reply_is_reached_from_inside_every_topic(topic: str) -> None:
     inbound = Inbound("SM" + "2" * 32, "+14155550100", Channel.SMS, "I have chest pain",
                       received_at=1.0)
-    decision = route(inbound, Conversation(topic=topic, page=2), False, lambda *_: 3)
+    decision = route(inbound, Conversation(topic=topic, page=2), False, page_count)
     assert decision.replies == (Reply.text("emergency"),)
     assert "emergency number" in render(decision.replies[0], "en", Channel.SMS).text
 
@@ -53,6 +53,6 @@ def test_the_emergency_reply_is_reached_from_inside_every_topic(topic: str) -> N
 def test_personal_advice_gets_the_out_of_scope_reply() -> None:
     for text in ("Should I stop my medication?", "am I eligible for HSCT", "is it right for me"):
         inbound = Inbound("SM" + "3" * 32, "+14155550100", Channel.SMS, text, received_at=1.0)
-        decision = route(inbound, Conversation(), False, lambda *_: 3)
+        decision = route(inbound, Conversation(), False, page_count)
         assert decision.replies == (Reply.text("out_of_scope"),), text
         assert decision.opt_out is None

@@ -1,0 +1,155 @@
+"""Italian: the words people type in Italian on a phone (with or without accents)."""
+
+from messages.lexicon import Lexicon
+
+LEXICON = Lexicon(
+    language="it",
+    names=("italiano", "italiana", "in italiano", "lingua italiana", "italian", "it", "ita"),
+    topics={
+        "about": (
+            "sclerosi multipla", "sclerosi", "sm", "la sm", "la ms", "cos'è la sm", "cos'e la sm",
+            "cose la sm", "cos'è la ms", "cos'è la sclerosi multipla", "che cos'è la sclerosi multipla",
+            "cos e la sm", "sintomi", "sintomi della sm", "sintomi della sclerosi multipla",
+        ),
+        "how": (
+            "come", "come funziona", "come funzionano", "come agisce", "come agiscono",
+            "meccanismo", "come può aiutare", "come potrebbe aiutare", "come aiuta",
+            "come aiutano",
+        ),
+        "msc": (
+            "mesenchimali", "mesenchimale", "cellule mesenchimali", "staminali mesenchimali",
+            "cellule staminali mesenchimali", "cellula staminale mesenchimale", "mesenchimali sm",
+            "msc mesenchimali",
+        ),
+        "hsct": (
+            "trapianto", "trapianti", "trapianto di staminali", "trapianto di cellule staminali",
+            "trapianto di midollo", "trapianto di midollo osseo", "midollo osseo", "autotrapianto",
+            "trapianto autologo", "ematopoietiche", "ematopoietico", "ematopoietica",
+            "staminali ematopoietiche", "cellule staminali ematopoietiche", "reset immunitario",
+            "azzeramento immunitario", "reset immune", "hsct reset immune",
+        ),
+        "trials": (
+            "sperimentazioni", "sperimentazione", "sperimentazioni cliniche",
+            "sperimentazione clinica", "studi", "studio", "studi clinici", "studio clinico",
+            "ricerca", "ricerche", "trial clinici", "trial clinico", "studi in corso",
+            "ricerca clinica",
+        ),
+        "results": (
+            "risultati", "risultato", "efficacia", "efficace", "funziona", "funzionano",
+            "successo", "esiti", "esito", "guarigione", "risultati finora",
+        ),
+        "risks": (
+            "rischi", "rischio", "effetti collaterali", "effetto collaterale",
+            "effetti indesiderati", "pericoli", "pericolo", "pericoloso", "pericolosa",
+            "sicurezza", "complicazioni", "complicanze",
+        ),
+        "access": (
+            "accesso", "costi", "costo", "prezzo", "prezzi", "quanto costa", "quanto costano",
+            "requisiti", "idoneità", "idoneita", "idoneo", "idonea", "chi può farlo",
+            "chi puo farlo", "dove farlo", "dove si fa", "rimborso", "mutua", "ssn",
+            "accesso e costi",
+        ),
+        "treatments": (
+            "terapie", "terapia", "trattamenti", "trattamento", "farmaci", "farmaco",
+            "medicine", "medicinali", "cure abituali", "terapie abituali", "terapia standard",
+            "terapie standard", "terapie modificanti", "farmaci per la sm", "cure abituali per ms",
+            "cure abituali per la sm",
+        ),
+        "clinics": (
+            "cliniche", "clinica", "segnali d'allarme", "segnali di allarme", "campanelli d'allarme",
+            "campanello d'allarme", "truffa", "truffe", "cliniche private", "clinica privata",
+            "cliniche attenzione",
+        ),
+        "sources": (
+            "fonti", "fonte", "documenti", "documento", "riferimenti", "articoli", "bibliografia",
+        ),
+    },
+    stop=(
+        "stop", "basta", "cancella", "cancellami", "cancellazione", "disiscrivi", "disiscrivimi",
+        "disiscrizione", "annulla", "annullare", "disdici", "disdetta", "rimuovimi", "disattiva",
+        "revoca", "cancellatemi", "non scrivermi più", "non scrivermi piu", "non voglio più",
+        "non voglio piu", "non mandatemi più", "non mandatemi piu",
+    ),
+    start=("start", "riattiva", "riattivare", "riattivami", "ricomincia", "riprendi", "avvia",
+           "attiva", "riabilita"),
+    help=("help", "aiuto", "assistenza", "istruzioni", "guida"),
+    menu=("menu", "menù", "temi", "argomenti", "opzioni", "indice", "elenco", "lista",
+          "menu principale", "torna al menu"),
+    more=("altro", "avanti", "continua", "continuare", "prosegui", "successiva",
+          "pagina successiva", "ancora", "seguito", "di più", "di piu", "altre"),
+    greetings=("ciao", "salve", "buongiorno", "buon giorno", "buonasera", "buona sera",
+               "buon pomeriggio", "buonpomeriggio", "ehi", "saluti"),
+    subscribe=("iscrivimi", "iscriviti", "iscrizione", "iscrivermi", "aggiornamenti", "novità",
+               "novita", "notizie", "abbonami", "abbonamento"),
+    join=("aderisco", "aderire", "adesione"),
+    polite=("per", "favore", "perfavore", "piacere", "cortesia", "grazie", "mille", "tante",
+            "pf", "prego", "ora", "adesso", "subito", "tutto", "tutti", "messaggi", "messaggio",
+            "sms", "ok", "ciao", "arrivederci", "mi", "questi", "questo"),
+    emergency=(
+        "emergenza", "un'emergenza", "un emergenza", "l'emergenza", "ambulanza", "un'ambulanza",
+        "l'ambulanza",
+        # suicidal thoughts
+        "suicidio", "suicidarmi", "mi voglio suicidare", "voglio suicidarmi", "pensieri suicidi",
+        "uccidermi", "mi uccido", "ammazzarmi", "mi ammazzo", "voglio morire", "vorrei morire",
+        "farla finita", "togliermi la vita", "non voglio più vivere", "non voglio piu vivere",
+        # breathing, chest, stroke
+        "non riesco a respirare", "non riesco più a respirare", "non riesco piu a respirare",
+        "non respiro", "non respira", "non riesce a respirare", "mi manca il respiro",
+        "dolore al petto", "dolore toracico", "male al petto", "infarto", "un infarto",
+        "l'infarto", "ictus", "un ictus", "l'ictus",
+        # overdose
+        "overdose", "un'overdose", "l'overdose", "troppe pastiglie", "troppe pillole",
+        # seizure, unconscious
+        "convulsioni", "crisi epilettica", "attacco epilettico", "svenuto", "svenuta",
+        "privo di sensi", "priva di sensi", "incosciente", "perso conoscenza",
+        "perde conoscenza", "non si sveglia",
+        # sudden weakness, numbness, vision, speech
+        "debolezza improvvisa", "improvvisa debolezza", "intorpidimento improvviso",
+        "improvviso intorpidimento", "paralisi improvvisa", "paralizzato all'improvviso",
+        "paralizzata all'improvviso", "intorpidito all'improvviso", "intorpidita all'improvviso",
+        "non vedo più", "non vedo piu", "non ci vedo più", "non ci vedo piu", "ho perso la vista",
+        "perdita improvvisa della vista",
+        "non riesco a parlare", "non riesco più a parlare", "non riesco piu a parlare",
+        "non riesce a parlare",
+        # fever or infection after transplant or chemotherapy
+        "febbre alta", "febbre dopo il trapianto", "febbre dopo trapianto",
+        "febbre dopo la chemio", "febbre dopo chemio", "febbre dopo la chemioterapia",
+        "febbre dopo l'hsct", "febbre dopo hsct", "infezione dopo il trapianto",
+        # severe allergic reaction
+        "reazione allergica grave", "shock anafilattico", "anafilassi", "gola gonfia",
+        "mi si gonfia la gola",
+    ),
+    personal_advice=(
+        "dovrei fare", "dovrei farlo", "dovrei smettere", "dovrei sospendere", "dovrei provare",
+        "dovrei cambiare", "devo farlo", "devo smettere", "posso smettere", "devo sospendere",
+        "posso sospendere",
+        "sono idoneo", "sono idonea", "sono un buon candidato", "sono una buona candidata",
+        "fa per me", "è adatto a me", "è adatta a me", "va bene per me", "posso farlo io",
+        "il mio farmaco", "i miei farmaci", "la mia terapia", "la mia cura", "la mia dose",
+        "il mio dosaggio", "la mia risonanza", "la mia rm", "i miei sintomi", "cosa mi consiglia",
+        "cosa mi consigli", "cosa devo fare", "potrei avere la sm", "potrei avere la sclerosi",
+        "nel mio caso",
+    ),
+    questions={
+        "about": ("cos'è la sclerosi multipla", "che cos'è la sclerosi multipla", "cos'è la sm",
+                  "cos'è la ms", "che malattia è"),
+        "how": ("come funziona", "come funzionano", "come agiscono"),
+        "risks": ("è sicuro", "è sicura", "è pericoloso", "è pericolosa", "quali sono i rischi",
+                  "ci sono rischi", "si può morire", "effetti collaterali", "i rischi"),
+        "trials": ("quali sperimentazioni", "ci sono sperimentazioni", "ci sono studi",
+                   "quali studi", "sperimentazioni cliniche", "sperimentazione clinica",
+                   "studi clinici", "come partecipare"),
+        "results": ("funziona davvero", "è efficace", "ha funzionato", "si guarisce",
+                    "si può guarire", "è una cura", "può guarire"),
+        "access": ("quanto costa", "quanto costano", "dove si fa", "dove posso farlo",
+                   "chi può farlo", "è rimborsato", "è gratis", "lo passa la mutua"),
+        "treatments": ("quali farmaci", "quali terapie", "che farmaci"),
+        "clinics": ("è una truffa", "clinica affidabile"),
+    },
+    term_forms={
+        "stem_cell": ("cellule staminali",),
+        "mesenchymal": ("mesenchimali",),
+        "haematopoietic": ("ematopoietiche",),
+        "relapse": ("ricadute",),
+    },
+)
