@@ -87,9 +87,10 @@ class Intake:
                     conversation = Conversation.from_fields(_decode(pipe.hgetall(conversation_key)))
                     opted_out = bool(pipe.exists(opt_out_key))
                     decision = route(inbound, conversation, opted_out, page_count, self.detect)
-                    decision = self._limit(pipe, inbound, person, conversation, decision)
+                    windows = self._windows(inbound.received_at)
+                    decision = self._limit(pipe, inbound, person, conversation, decision, windows)
                     pipe.multi()
-                    record_ids = self._write(pipe, inbound, person, decision,
+                    record_ids = self._write(pipe, inbound, person, decision, windows,
                                              seen_key, conversation_key, opt_out_key)
                     pipe.execute()
                     return Accepted(decision, record_ids, person)
@@ -101,11 +102,11 @@ class Intake:
         return time.strftime("m%Y%m%d%H%M", time.gmtime(now)), time.strftime("d%Y%m%d", time.gmtime(now))
 
     def _limit(self, pipe: Any, inbound: Inbound, person: str, conversation: Conversation,
-               decision: Decision) -> Decision:
+               decision: Decision, windows: tuple[str, str]) -> Decision:
         """Count repeats and replies; drop the replies of a loop or a flood (see bot.limits)."""
         digest = self.addresses.digest(normalize(inbound.body) or f"media:{inbound.num_media}")
         repeats = conversation.repeats + 1 if digest == conversation.last_digest else 1
-        minute, day = self._windows(inbound.received_at)
+        minute, day = windows
         counts = pipe.mget(self.keys.replies_sent(person, minute), self.keys.replies_sent(person, day))
         usage = Usage(minute=int(counts[0] or 0), day=int(counts[1] or 0))
         state = replace(decision.conversation, last_digest=digest, repeats=repeats)
@@ -124,6 +125,7 @@ class Intake:
         inbound: Inbound,
         person: str,
         decision: Decision,
+        windows: tuple[str, str],
         seen_key: str,
         conversation_key: str,
         opt_out_key: str,
@@ -137,7 +139,7 @@ class Intake:
             p.set(opt_out_key, f"{inbound.received_at:.0f}")  # type: ignore[attr-defined]
         elif decision.opt_out is False:
             p.delete(opt_out_key)  # type: ignore[attr-defined]
-        minute, day = self._windows(inbound.received_at)
+        minute, day = windows
         if decision.held_back:
             p.incr(held_back_key(decision.held_back, day))  # type: ignore[attr-defined]
             p.expire(held_back_key(decision.held_back, day), 8 * 86400)  # type: ignore[attr-defined]

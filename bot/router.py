@@ -32,8 +32,6 @@ PageCounter = Callable[[str, str, str], int]
 MENU_ORDER: tuple[str, ...] = tuple(TOPICS)
 LANGUAGE_COMMANDS = frozenset({"lang", "language", "idioma", "langue", "sprache", "lingua", "lingue",
                                "язык", "لغة", "भाषा", "语言"})
-SOURCES_COMMANDS = frozenset({"sources", "source", "fuentes", "quellen", "fonti",
-                              "fontes", "источники", "مصادر", "स्रोत", "来源"})
 FUZZY_MIN_SCORE = 85
 
 
@@ -71,8 +69,9 @@ def _language_choice(words: list[str], vocab: Vocabulary) -> str | bool | None:
     return vocab.names.get(" ".join(words)) if 0 < len(words) <= 2 else None
 
 
-def _sources_number(words: list[str]) -> int | None:
-    if len(words) == 2 and words[0] in SOURCES_COMMANDS and words[1].isdigit():
+def _sources_number(words: list[str], vocab: Vocabulary) -> int | None:
+    """'SOURCES 2', 'FUENTES 2', 'ИСТОЧНИКИ 2': any language's sources keyword and a number."""
+    if len(words) == 2 and words[1].isdigit() and vocab.topics.get(words[0], ("",))[0] == "sources":
         return int(words[1])
     return None
 
@@ -146,7 +145,7 @@ def understand(inbound: Inbound, opted_out: bool, vocab: Vocabulary) -> Understa
     if advice:
         return Understanding("out_of_scope", (Reply.text("out_of_scope"),), evidence=advice)
 
-    number = _sources_number(core)
+    number = _sources_number(core, vocab)
     if number is not None:
         return Understanding("sources", (Reply.source(number),), topic="sources")
     if core_text in vocab.topics:

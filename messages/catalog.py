@@ -31,12 +31,6 @@ def translations(locale: str) -> gettext.NullTranslations:
         return Translations(handle, domain=DOMAIN)
 
 
-def available_locales() -> tuple[str, ...]:
-    """English plus every language whose compiled catalog is present."""
-    compiled = sorted(p.parent.parent.name for p in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
-    return (DEFAULT_LANGUAGE, *(code for code in compiled if code != DEFAULT_LANGUAGE))
-
-
 def translate(message: str, locale: str) -> str | None:
     """The translation of ``message``, or None when the catalog lacks it (or has it fuzzy).
 

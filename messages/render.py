@@ -24,6 +24,7 @@ from messages.topics import TOPICS
 # SMS budget per reply: 2 segments when the page is GSM-7, 3 when its language needs UCS-2.
 SMS_SEGMENTS = {GSM7: 2, "UCS-2": 3}
 SMS_MAX_SEGMENTS = 3
+ANY_REPLY = {GSM7: SMS_MAX_SEGMENTS, "UCS-2": SMS_MAX_SEGMENTS}  # menus and fixed texts
 WHATSAPP_MAX_CHARS = 4096
 WHATSAPP_PAGE_CHARS = 1500  # long enough for a topic, short enough to read on a phone
 
@@ -48,11 +49,12 @@ def _t(message: str, locale: str) -> str:
     return translated
 
 
-def _fits(text: str, channel: str) -> bool:
+def _fits(text: str, channel: str, sms_limits: dict[str, int] = SMS_SEGMENTS) -> bool:
+    """Within the page size: WhatsApp characters, or SMS segments for the text's encoding."""
     if channel == Channel.WHATSAPP:
         return len(text) <= WHATSAPP_PAGE_CHARS
     count = count_segments(text)
-    return count.segments <= SMS_SEGMENTS[count.encoding]
+    return count.segments <= sms_limits[count.encoding]
 
 
 def _finish(text: str, channel: str, locale: str = DEFAULT_LANGUAGE) -> str:
@@ -196,15 +198,9 @@ def menu_pages(locale: str, channel: str, lead: str | None = None) -> tuple[str,
             top = first if index == 0 else []
             bottom = [footer] if index == len(chunks) - 1 else []
             pages.append(_finish("\n".join([*top, *chunk, *bottom]), channel, locale))
-        if all(_fits_reply(page, channel) for page in pages):
+        if all(_fits(page, channel, ANY_REPLY) for page in pages):
             return tuple(pages)
     return tuple(pages)
-
-
-def _fits_reply(text: str, channel: str) -> bool:
-    if channel == Channel.WHATSAPP:
-        return len(text) <= WHATSAPP_PAGE_CHARS
-    return count_segments(text).segments <= SMS_MAX_SEGMENTS
 
 
 def _menu(locale: str, channel: str, lead: str | None, page: int = 1) -> str:
@@ -226,9 +222,7 @@ def _source(number: int, locale: str, channel: str) -> str:
 
 
 def _render_in(reply: Reply, locale: str, channel: str, params: dict[str, str]) -> str:
-    if reply.kind == "topic":
-        pages, _ = topic_pages(str(reply.topic), locale, channel)
-        return pages[min(max(reply.page, 1), len(pages)) - 1]
+    """Every reply but a topic page (topics fall back to English as a whole, in render())."""
     if reply.kind == "menu":
         return _menu(locale, channel, reply.name, reply.page)
     if reply.kind == "source":

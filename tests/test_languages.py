@@ -252,3 +252,10 @@ def test_accents_are_ignored_when_matching() -> None:
 @pytest.mark.parametrize("text", ["我移植后发烧了", "我真的不想活了", "我爸晕倒了"])
 def test_emergencies_are_found_in_languages_written_without_spaces(text: str) -> None:
     assert decide(text, number="+8613812345678").intent == "emergency"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_sources_n_works_with_each_languages_sources_keyword(language: str) -> None:
+    keyword = lexicon(language).topics["sources"][0]
+    decision = decide(f"{keyword} 3")
+    assert decision.replies == (Reply.source(3),), (language, keyword)
