@@ -6,9 +6,27 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: install translations run test test-fast lint catalogs catalogs-check clean
+.PHONY: install translations run test test-fast lint evaluate catalogs catalogs-check clean
 
+# Browser tests drive Debian's chromium (Playwright's own browser download needs the internet).
+# CHROMIUM_PATH names another binary; as root on Debian a missing one is installed with apt.
 $(STAMP): pyproject.toml
+	@if [ -n "$$CHROMIUM_PATH" ]; then \
+	  [ -x "$$CHROMIUM_PATH" ] || { echo "CHROMIUM_PATH=$$CHROMIUM_PATH is not an executable file" >&2; exit 1; }; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends chromium \
+	      || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; } \
+	      || { echo "could not install chromium with apt-get" >&2; exit 1; }; \
+	  else \
+	    echo "The browser tests need Chromium at /usr/bin/chromium. Install it as root:" >&2; \
+	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2; \
+	    echo "or point CHROMIUM_PATH at a Chromium or Chrome binary, then run make again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
@@ -31,6 +49,17 @@ test: translations
 lint: $(STAMP)
 	$(BIN)/ruff check bot messages workers tests bench
 	$(BIN)/mypy
+
+# Router accuracy per language and per intent on tests/data/evaluation.tsv, and its misses.
+evaluate: $(STAMP)
+	$(BIN)/python -m bot.evaluation
+
+# Webhook throughput next to a bare Twilio quickstart (issue #10); see BENCHMARKS.md.
+# Override with e.g. `make bench BENCH_ARGS="--runs 3 --seconds 5"`.
+.PHONY: bench
+BENCH_ARGS ?= --runs 5 --seconds 10 --connections 16
+bench: $(STAMP)
+	$(BIN)/python -m bench.webhook $(BENCH_ARGS)
 
 # After changing an English string: extract, then merge into every language's catalog.
 catalogs: $(STAMP)

@@ -30,10 +30,12 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["msb"] = Services.build(config)
 
-    from bot import cli, ops, simulator, webhook
+    from bot import cli, console, ops, simulator, status, webhook
 
     app.register_blueprint(webhook.blueprint)
+    app.register_blueprint(status.blueprint)
     app.register_blueprint(simulator.blueprint)
     app.register_blueprint(ops.blueprint)
+    app.register_blueprint(console.blueprint)  # /console: staff pages (bot.console)
     cli.register(app)
     return app

@@ -7,11 +7,17 @@ from datetime import date
 import click
 from flask import Flask
 
+from bot import broadcast_cli, chat, privacy, staff
 from messages import budget
 from messages.report import report
 
 
 def register(app: Flask) -> None:
+    chat.register(app)  # flask chat --from +34600000001: the simulator in a terminal
+    broadcast_cli.register(app)  # flask broadcast create/preview/send/status/pause/resume/cancel
+    privacy.register(app)  # flask privacy forget NUMBER
+    staff.register(app)  # flask staff create NAME --role ROLE / list / remove
+
     @app.cli.group("content")
     def content() -> None:
         """Review the bot's content."""

@@ -66,6 +66,11 @@ class Config:
     replies_per_day: int = 60
     reply_retries: int = 6
     whatsapp_templates: str = ""
+    send_concurrency: int = 50  # sends in flight per worker process (Twilio allows 100 per account)
+    quiet_hours: str = "21:00-08:00"  # no broadcast reaches a person then, in their number's zone
+    sms_price_per_segment: float = 0.0083  # for the console's cost estimate (USD)
+    staff_idle_minutes: int = 30
+    health_max_queue_age_seconds: int = 300  # /healthz fails when a reply has waited longer
 
     @property
     def twilio_enabled(self) -> bool:
@@ -103,6 +108,11 @@ class Config:
             replies_per_minute=_int(env, "REPLIES_PER_MINUTE", 5, minimum=1),
             replies_per_day=_int(env, "REPLIES_PER_DAY", 60, minimum=1),
             whatsapp_templates=env.get("WHATSAPP_TEMPLATES", "").strip(),
+            send_concurrency=_int(env, "SEND_CONCURRENCY", 50, minimum=1),
+            quiet_hours=env.get("QUIET_HOURS", "").strip() or cls.quiet_hours,
+            sms_price_per_segment=_float(env, "SMS_PRICE_PER_SEGMENT", 0.0083),
+            staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", 30, minimum=1),
+            health_max_queue_age_seconds=_int(env, "HEALTH_MAX_QUEUE_AGE_SECONDS", 300, minimum=1),
         )
         config.validate()
         return config
@@ -119,6 +129,9 @@ class Config:
             )
         if len(self.phone_hash_key) < 16:
             raise ConfigError("PHONE_HASH_KEY must be at least 16 characters")
+        from bot.quiet_hours import QuietHours
+
+        QuietHours.parse(self.quiet_hours)  # raises ConfigError when malformed
         if self.twilio_enabled and not (
             self.twilio_sms_from or self.twilio_whatsapp_from or self.twilio_messaging_service_sid
         ):

@@ -16,14 +16,16 @@ from typing import Any
 from redis import Redis, WatchError
 from rq import Queue, Retry
 
+from bot import subscriptions
 from bot.config import Config
 from bot.crypto import AddressBook
-from bot.keys import REPLY_QUEUE, Keys
+from bot.keys import REAL, REPLY_QUEUE, Keys, daily_stats
 from bot.keys import held_back as held_back_key
 from bot.language import Detector, no_detector
 from bot.limits import Usage, held_back
+from bot.metrics import count_inbound
 from bot.models import Conversation, Decision, Inbound
-from bot.router import route
+from bot.router import CONFIRM, route
 from bot.text import normalize
 from messages.render import page_count
 from workers.outbox import Outbox
@@ -77,21 +79,25 @@ class Intake:
         seen_key = self.keys.seen(inbound.message_sid)
         conversation_key = self.keys.conversation(inbound.channel, person)
         opt_out_key = self.keys.opt_out(person)
+        subscriber_keys = [self.keys.subscriber(channel, person) for channel in subscriptions.CHANNELS]
         with self.redis.pipeline() as pipe:
             for _ in range(_MAX_WATCH_RETRIES):
                 try:
-                    pipe.watch(seen_key, conversation_key, opt_out_key)
+                    pipe.watch(seen_key, conversation_key, opt_out_key, *subscriber_keys)
                     if pipe.exists(seen_key):
                         pipe.reset()
                         return None
                     conversation = Conversation.from_fields(_decode(pipe.hgetall(conversation_key)))
                     opted_out = bool(pipe.exists(opt_out_key))
+                    subscribed = subscriptions.subscribed_languages(pipe, self.keys, person)
                     decision = route(inbound, conversation, opted_out, page_count, self.detect)
                     windows = self._windows(inbound.received_at)
                     decision = self._limit(pipe, inbound, person, conversation, decision, windows)
                     pipe.multi()
                     record_ids = self._write(pipe, inbound, person, decision, windows,
                                              seen_key, conversation_key, opt_out_key)
+                    self._remember_subscription(pipe, inbound, person, decision, subscribed)
+                    self._count_for_dashboard(pipe, inbound, decision, windows[1])
                     pipe.execute()
                     return Accepted(decision, record_ids, person)
                 except WatchError:
@@ -119,6 +125,33 @@ class Intake:
                        last_inbound_at=inbound.received_at)
         return replace(decision, replies=(), conversation=kept, held_back=reason)
 
+    def _remember_subscription(self, pipe: Any, inbound: Inbound, person: str, decision: Decision,
+                               subscribed: dict[str, str]) -> None:
+        """JOIN stores consent; STOP ends every subscription; LANG moves it to the new language."""
+        if decision.opt_out is True:
+            subscriptions.unsubscribe_everywhere(pipe, self.keys, person, subscribed)
+        elif decision.subscription == CONFIRM and not decision.held_back:
+            subscriptions.subscribe(
+                pipe, self.keys, channel=inbound.channel, person=person,
+                sealed_address=self.addresses.seal(inbound.address), language=decision.language,
+                time_zones=subscriptions.time_zones_of(inbound.number), now=inbound.received_at,
+                previous_language=subscribed.get(inbound.channel))
+        elif inbound.channel in subscribed:
+            subscriptions.follow_language(pipe, self.keys, channel=inbound.channel, person=person,
+                                          old=subscribed[inbound.channel], new=decision.language)
+
+    def _count_for_dashboard(self, pipe: Any, inbound: Inbound, decision: Decision, day: str) -> None:
+        """Per-day counts for the staff dashboard; simulated conversations are not counted."""
+        if self.keys.prefix != REAL:
+            return
+        key = daily_stats(day)
+        for field in ("inbound", f"channel:{inbound.channel}", f"language:{decision.language}",
+                      f"intent:{decision.intent}"):
+            pipe.hincrby(key, field, 1)
+        if decision.opt_out is True:
+            pipe.hincrby(key, "opt_outs", 1)
+        pipe.expire(key, 400 * 86400)
+
     def _write(
         self,
         pipe: object,
@@ -131,6 +164,7 @@ class Intake:
         opt_out_key: str,
     ) -> tuple[str, ...]:
         p = pipe  # a redis Pipeline in MULTI mode
+        count_inbound(p, self.keys.prefix, inbound.channel, decision)  # /metrics, in this MULTI
         ttl = self.config.conversation_ttl_days * 86400
         p.set(seen_key, "1", ex=self.config.dedupe_ttl_hours * 3600)  # type: ignore[attr-defined]
         p.hset(conversation_key, mapping=decision.conversation.to_fields())  # type: ignore[attr-defined]

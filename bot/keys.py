@@ -34,6 +34,19 @@ class Keys:
         """Replies counted towards a person's limit in one minute or day (``window``)."""
         return f"{self.prefix}:sent:{person}:{window}"
 
+    def subscriber(self, channel: str, person: str) -> str:
+        """A subscription to updates on one channel: language, consent time, sealed number."""
+        return f"{self.prefix}:sub:{channel}:{person}"
+
+    def subscribers(self) -> str:
+        """Sorted set of ``channel:person`` (all scored 0, so ordered by name): what a
+        broadcast walks through, a chunk at a time."""
+        return f"{self.prefix}:subscribers"
+
+    def audience(self) -> str:
+        """Hash ``channel:language`` -> number of subscribers, for previews without a scan."""
+        return f"{self.prefix}:audience"
+
     def phone(self, person: str) -> str:
         """The local outbox's recent messages to one person (simulator and terminal chat)."""
         return f"{self.prefix}:phone:{person}"
@@ -52,6 +65,85 @@ def outbox(record_id: str) -> str:
 def delivered(record_id: str) -> str:
     """Where the local outbox announces a delivered record (the simulator waits on it)."""
     return f"msb:delivered:{record_id}"
+
+
+def daily_stats(day: str) -> str:
+    """Counts for the staff dashboard (inbound by topic, language, channel; opt-outs) per day."""
+    return f"msb:stats:{day}"
+
+
+def broadcast(broadcast_id: str) -> str:
+    """One broadcast: its content, status and counts (sent, delivered, failed...)."""
+    return f"msb:broadcast:{broadcast_id}"
+
+
+def broadcast_batches(broadcast_id: str) -> str:
+    """Batch number -> the record ids it sends (JSON), written with the records."""
+    return f"msb:broadcast:{broadcast_id}:batches"
+
+
+def broadcast_fan_out(broadcast_id: str) -> str:
+    """The fan-out's cursor, written only by the fan-out (so it can WATCH it undisturbed)."""
+    return f"msb:broadcast:{broadcast_id}:fan-out"
+
+
+def broadcast_batch_state(broadcast_id: str) -> str:
+    """Batch number -> queued / running / deferred / paused / done, with a time."""
+    return f"msb:broadcast:{broadcast_id}:batch-state"
+
+
+BROADCASTS = "msb:broadcasts"  # sorted set of broadcast ids by creation time
+ACTIVE_BROADCASTS = "msb:broadcasts:active"  # the ones a worker must keep moving
+AUDIT_LOG = "msb:audit"
+
+
+def message_sid(sid: str) -> str:
+    """Twilio's MessageSid -> our outbox record id, so status callbacks find their record."""
+    return f"msb:sid:{sid}"
+
+
+def early_status(sid: str) -> str:
+    """A status callback that arrived before the send's answer: applied when it lands."""
+    return f"msb:early-status:{sid}"
+
+
+def status_seen(sid: str, status: str) -> str:
+    """Twilio may call back twice with the same status: each (sid, status) counts once."""
+    return f"msb:status-seen:{sid}:{status}"
+
+
+def bucket(name: str) -> str:
+    """A token bucket shared by every worker (the sender's rate, a broadcast's pace)."""
+    return f"msb:bucket:{name}"
+
+
+def staff(username: str) -> str:
+    return f"msb:staff:{username}"
+
+
+def login_failures(username: str) -> str:
+    return f"msb:login-failures:{username}"
+
+
+def login_failures_from(address_digest: str) -> str:
+    """Failed console sign-ins from one client address (digested, never the raw IP)."""
+    return f"msb:login-failures-from:{address_digest}"
+
+
+def staff_session(digest: str) -> str:
+    """One signed-in console session, by the digest of its id; expires when idle."""
+    return f"msb:staff-session:{digest}"
+
+
+STAFF_ACCOUNTS = "msb:staff-accounts"  # set of staff usernames, for `flask staff list`
+
+
+def metric(name: str) -> str:
+    """One metric's counters for ``/metrics``: a hash of label values -> count; never expires."""
+    return f"msb:metrics:{name}"
+
+
+BROADCAST_SCAN = "msb:broadcast:*"  # what /metrics scans for broadcast hashes (sub-keys skipped)
 
 
 REPLY_QUEUE = "replies"

@@ -88,3 +88,4 @@ class Decision:
     topic: str | None = None
     opt_out: bool | None = None
     held_back: str | None = None  # "rate" or "loop": replies withheld (see bot.limits)
+    subscription: str | None = None  # "ask" (SUBSCRIBE) or "confirm" (JOIN): see bot.router

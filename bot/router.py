@@ -3,7 +3,8 @@
 No Redis, Flask, Twilio or RQ here, so every behaviour is a row in a table of tests. The
 checks run in order of precedence: emergency > stop > start > help > language > personal
 advice > topic > more > menu > free question > near miss > unknown. An opted-out person
-gets nothing but the START confirmation.
+gets nothing but the START confirmation. SUBSCRIBE asks for consent and JOIN gives it;
+the subscription itself is stored by ``bot.intake``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ class Understanding:
     evidence: str | None = None  # the language this message is evidence of
     explicit: str | None = None  # a language chosen by name
     opt_out: bool | None = None
+    subscription: str | None = None  # ASK or CONFIRM
+
+
+ASK = "ask"
+CONFIRM = "confirm"
+SUBSCRIBE_MAX_WORDS = 6
 
 
 def _single(languages: frozenset[str] | None) -> str | None:
@@ -90,6 +97,25 @@ def _mentioned_topics(text: str, vocab: Vocabulary) -> tuple[set[str], str | Non
                 found.add(topic)
                 languages |= langs
     return found, _single(frozenset(languages))
+
+
+def _subscription(core: list[str], text: str, vocab: Vocabulary) -> tuple[str, frozenset[str] | None] | None:
+    """SUBSCRIBE asks for consent; JOIN (a word of its own, never YES) gives it.
+
+    A short message that contains one of the words ("send me updates please") counts too;
+    a long one that merely mentions news does not.
+    """
+    core_text = " ".join(core)
+    for kind, step in (("join", CONFIRM), ("subscribe", ASK)):
+        languages = vocab.word(kind, core_text)
+        if languages:
+            return step, languages
+    if len(core) <= SUBSCRIBE_MAX_WORDS:
+        for kind, step in (("join", CONFIRM), ("subscribe", ASK)):
+            for phrase, languages in vocab.words[kind].items():
+                if occurs(phrase, text):
+                    return step, languages
+    return None
 
 
 def _near_miss(text: str, vocab: Vocabulary) -> tuple[str, str | None] | None:
@@ -140,6 +166,12 @@ def understand(inbound: Inbound, opted_out: bool, vocab: Vocabulary) -> Understa
         return Understanding("language", (Reply.text("language_unknown"),))
     if isinstance(chosen, str):
         return Understanding("language", (Reply.text("language_changed"),), explicit=chosen)
+
+    subscription = _subscription(core, text, vocab)
+    if subscription:
+        step, languages = subscription
+        reply = Reply.text("subscribe_ask" if step == ASK else "subscribed")
+        return Understanding("subscribe", (reply,), evidence=_single(languages), subscription=step)
 
     advice = vocab.phrase_in("personal_advice", text)
     if advice:
@@ -233,4 +265,5 @@ def route(
         replies=replies,
         topic=topic,
         opt_out=meaning.opt_out,
+        subscription=meaning.subscription,
     )

@@ -13,6 +13,7 @@ from bot.crypto import AddressBook
 from bot.intake import Intake
 from bot.keys import REAL, SIMULATED, Keys
 from bot.language import Detector, LinguaDetector, no_detector
+from workers.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Services:
     addresses: AddressBook
     intake: Intake  # real conversations, from Twilio
     simulator: Intake  # simulated conversations, kept apart
+    outbox: Outbox  # status callbacks move its records
 
     @classmethod
     def build(cls, config: Config, redis: Redis | None = None) -> Services:
@@ -35,6 +37,7 @@ class Services:
             addresses=addresses,
             intake=Intake(redis, config, addresses, Keys(REAL), transport, detect),
             simulator=Intake(redis, config, addresses, Keys(SIMULATED), "local", detect),
+            outbox=Outbox(redis),
         )
 
 

@@ -2,7 +2,9 @@
 
 Simulated conversations live under their own keys and always use the local outbox, so
 trying the bot never touches a real person's state and never sends a real message. Open
-only when no Twilio credentials are set.
+only when no Twilio credentials are set. ``GET /simulator`` is a web phone (template
+``simulator.html``, script and style under ``static/``) that talks to the JSON API below;
+``flask chat`` (``bot.chat``) is the same in a terminal.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import time
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 
+from bot.intake import Accepted
 from bot.keys import SIMULATED, Keys, delivered
 from bot.models import Inbound
 from bot.services import services
@@ -23,6 +26,36 @@ from messages.model import Channel
 blueprint = Blueprint("simulator", __name__)
 
 REPLY_WAIT_SECONDS = 5.0
+
+# The web phone loads only its own script and style and talks only to its own API.
+PAGE_POLICY = "; ".join((
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+))
+
+# (code, label, an example number of that country) for the web phone's country picker.
+COUNTRIES = (
+    ("+1", "United States / Canada", "2025550123"),
+    ("+44", "United Kingdom", "7400123456"),
+    ("+34", "España", "600000001"),
+    ("+33", "France", "612345678"),
+    ("+49", "Deutschland", "15123456789"),
+    ("+39", "Italia", "3123456789"),
+    ("+351", "Portugal", "912345678"),
+    ("+55", "Brasil", "11987654321"),
+    ("+971", "الإمارات", "501234567"),
+    ("+20", "مصر", "1001234567"),
+    ("+91", "भारत", "9876543210"),
+    ("+86", "中国", "13800138000"),
+    ("+7", "Россия", "9123456789"),
+)
+DEFAULT_COUNTRY = "+34"
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -63,6 +96,50 @@ def _wait_for(record_ids: tuple[str, ...]) -> list[dict[str, Any]]:
     return replies
 
 
+def take(number: str, channel: str, body: str) -> Accepted:
+    """Run one simulated message through the intake (route, remember, queue its replies)."""
+    inbound = Inbound(
+        message_sid="SIM" + uuid.uuid4().hex,
+        number=number,
+        channel=channel,
+        body=body,
+        received_at=time.time(),
+    )
+    accepted = services().simulator.accept(inbound)
+    assert accepted is not None  # a fresh MessageSid is never a duplicate
+    return accepted
+
+
+def forget(number: str) -> None:
+    """Start a simulated person afresh: conversations (both channels), opt-out, phone, limits."""
+    keys = Keys(SIMULATED)
+    redis = services().redis
+    person = services().addresses.pseudonym(number)
+    counters = list(redis.scan_iter(match=keys.replies_sent(person, "*"), count=100))
+    redis.delete(
+        keys.conversation(Channel.SMS, person),
+        keys.conversation(Channel.WHATSAPP, person),
+        keys.opt_out(person),
+        keys.phone(person),
+        *counters,
+    )
+
+
+@blueprint.get("/simulator")
+def page() -> Any:
+    """The web phone: pick a number and a channel, type, and see the replies as bubbles."""
+    if not services().config.simulator_enabled:
+        abort(404)
+    response = Response(render_template("simulator.html", countries=COUNTRIES,
+                                        default_country=DEFAULT_COUNTRY,
+                                        max_body_chars=services().config.max_body_chars))
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blueprint.post("/simulator/api/messages")
 def simulate() -> Any:
     data, refusal = _payload()
@@ -78,15 +155,7 @@ def simulate() -> Any:
             raise BadInbound("'body' is too long")
     except BadInbound as error:
         return _error(400, str(error))
-    inbound = Inbound(
-        message_sid="SIM" + uuid.uuid4().hex,
-        number=number,
-        channel=channel,
-        body=body,
-        received_at=time.time(),
-    )
-    accepted = services().simulator.accept(inbound)
-    assert accepted is not None  # a fresh MessageSid is never a duplicate
+    accepted = take(number, channel, body)
     try:
         replies = _wait_for(accepted.record_ids)
     except TimeoutError:
@@ -102,7 +171,7 @@ def simulate() -> Any:
 
 @blueprint.post("/simulator/api/reset")
 def reset() -> Any:
-    """Forget a simulated conversation (both channels) and its opt-out."""
+    """Forget a simulated conversation (both channels), its opt-out and its reply limits."""
     data, refusal = _payload()
     if refusal is not None:
         return refusal
@@ -111,12 +180,5 @@ def reset() -> Any:
         number, _ = _number_and_channel(data)
     except BadInbound as error:
         return _error(400, str(error))
-    keys = Keys(SIMULATED)
-    person = services().addresses.pseudonym(number)
-    services().redis.delete(
-        keys.conversation(Channel.SMS, person),
-        keys.conversation(Channel.WHATSAPP, person),
-        keys.opt_out(person),
-        keys.phone(person),
-    )
+    forget(number)
     return jsonify({"reset": True})

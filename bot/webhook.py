@@ -7,12 +7,16 @@ empty TwiML ``<Response/>`` in milliseconds. Unsigned requests never reach the i
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import time
-import uuid
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from redis.exceptions import RedisError
 
+from bot.intake import Accepted
+from bot.logs import scrub
+from bot.models import Inbound
 from bot.services import services
 from bot.twilio_wire import (
     EMPTY_TWIML,
@@ -51,30 +55,62 @@ def twilio_request_is_signed() -> Response | None:
     return None
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+
+
+def request_id_from(token: str | None) -> str:
+    """Twilio's idempotency token (the same on Twilio's retries of one webhook) when it looks
+    like one and nothing like a number; otherwise a fresh id."""
+    token = (token or "").strip()
+    if _TOKEN.fullmatch(token) and scrub(token) == token:
+        return token
+    return secrets.token_hex(8)
+
+
+@blueprint.before_request
+def _assign_request_id() -> None:
+    g.request_id = request_id_from(request.headers.get("I-Twilio-Idempotency-Token"))
+    g.started = time.perf_counter()
+
+
+@blueprint.after_request
+def _return_request_id(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    return response
+
+
+def log_inbound(outcome: str, inbound: Inbound | None, person: str | None,
+                accepted: Accepted | None, level: int = logging.INFO, exc: bool = False) -> None:
+    """The one log line of an inbound message: ids, pseudonym and routing, never number or text."""
+    decision = accepted.decision if accepted else None
+    log.log(level, "inbound message %s", outcome, exc_info=exc, extra={
+        "request_id": g.request_id, "outcome": outcome,
+        "channel": inbound.channel if inbound else None, "person": person,
+        "intent": decision.intent if decision else None,
+        "language": decision.language if decision else None,
+        "replies": len(accepted.record_ids) if accepted else 0,
+        "held_back": decision.held_back if decision else None,
+        "duplicate": outcome == "duplicate",
+        "duration_ms": round((time.perf_counter() - g.started) * 1000, 1),
+    })
+
+
 @blueprint.post("/twilio/messages")
 def inbound_message() -> Response:
     refusal = twilio_request_is_signed()
     if refusal is not None:
         return refusal
     svc = services()
-    request_id = uuid.uuid4().hex[:12]
     try:
         inbound = parse_inbound(request.form, svc.config.max_body_chars, time.time())
     except BadInbound as error:
+        log_inbound("invalid", None, None, None)
         return plain(400, str(error))
+    person = svc.addresses.pseudonym(inbound.number)
     try:
         accepted = svc.intake.accept(inbound)
     except RedisError:
-        log.exception("redis unavailable: asking Twilio to retry", extra={"request_id": request_id})
+        log_inbound("redis_unavailable", inbound, person, None, logging.ERROR, exc=True)
         return plain(503, "temporarily unavailable")
-    if accepted is None:
-        log.info("duplicate inbound ignored", extra={"request_id": request_id})
-    else:
-        decision = accepted.decision
-        log.info(
-            "inbound %s routed to %s", inbound.channel, decision.intent,
-            extra={"request_id": request_id, "person": accepted.person,
-                   "channel": inbound.channel, "intent": decision.intent,
-                   "language": decision.language},
-        )
+    log_inbound("duplicate" if accepted is None else "accepted", inbound, person, accepted)
     return Response(EMPTY_TWIML, status=200, content_type=TWIML_CONTENT_TYPE)

@@ -93,7 +93,7 @@ class Reply:
     in the person's language for the person's channel.
     """
 
-    kind: str  # "topic", "text", "menu" or "source"
+    kind: str  # "topic", "text", "menu", "source" or "broadcast" (staff text in params)
     topic: str | None = None
     page: int = 1
     name: str | None = None
@@ -111,6 +111,11 @@ class Reply:
     def menu(cls, lead: str | None = None, page: int = 1) -> Reply:
         """The menu (or one of its parts), optionally led by a fixed text ('not understood')."""
         return cls(kind="menu", name=lead, page=page)
+
+    @classmethod
+    def broadcast(cls) -> Reply:
+        """A staff update; its text travels in the outbox record's params, per language."""
+        return cls(kind="broadcast")
 
     @classmethod
     def source(cls, number: int) -> Reply:

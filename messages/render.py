@@ -227,6 +227,8 @@ def _render_in(reply: Reply, locale: str, channel: str, params: dict[str, str]) 
         return _menu(locale, channel, reply.name, reply.page)
     if reply.kind == "source":
         return _source(int(reply.number or 0), locale, channel)
+    if reply.kind == "broadcast":
+        return _finish(f"{params['text'].strip()}\n{_t(texts.SAFETY, locale)}", channel, locale)
     if reply.kind == "text":
         values = {"service": texts.SERVICE_NAME, "count": str(len(DOCUMENTS)),
                   "language": LANGUAGES.get(locale, locale),

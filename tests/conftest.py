@@ -7,8 +7,11 @@ to, and the worker is ``python -m workers`` in a subprocess.
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +27,10 @@ from twilio.request_validator import RequestValidator
 from bot import create_app
 from bot.config import Config
 from bot.embedded_redis import RedisServer
+from bot.logs import JsonFormatter, ScrubFilter
 from tests.fake_twilio import FakeTwilio
+
+pytest_plugins = ("tests.browser",)  # browser, page, console_errors, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_BASE_URL = "https://bot.example.test"
@@ -67,7 +73,10 @@ def base_config(redis_server: RedisServer, fake_twilio: FakeTwilio, templates_pa
         secret_key="test-secret-key-not-for-production",
         phone_hash_key="test-phone-hash-key-0123456789",
         log_level="DEBUG",
+        log_format="json",  # the worker writes JSON lines, as in production (see test_zz_log_privacy)
         reply_retries=4,
+        send_rate_per_second=1000.0,
+        quiet_hours="00:00-00:00",  # quiet hours have their own tests; broadcasts here go at once
     )
 
 
@@ -85,10 +94,80 @@ def config_env(config: Config) -> dict[str, str]:
         "SECRET_KEY": config.secret_key,
         "PHONE_HASH_KEY": config.phone_hash_key,
         "LOG_LEVEL": config.log_level,
+        "LOG_FORMAT": config.log_format,
         "WHATSAPP_TEMPLATES": config.whatsapp_templates,
+        "SEND_RATE_PER_SECOND": str(config.send_rate_per_second),
+        "QUIET_HOURS": config.quiet_hours,
+        "SEND_CONCURRENCY": str(config.send_concurrency),
         "PYTHONPATH": str(ROOT),
     })
     return env
+
+
+# -- Log privacy over the whole suite (checked last, by test_zz_log_privacy.py) -------------
+# Every test runs with the root logger and twilio's loggers at DEBUG. SESSION_LOG keeps each
+# record as production writes it (ScrubFilter, then JsonFormatter) without changing the record
+# other handlers see; the Twilio helper records every number and body it posts as a person,
+# and every worker subprocess registers its log file.
+
+_DIGITS = re.compile(r"\+?[1-9]\d{6,14}")
+DEBUG_LOGGERS = ("", "twilio", "twilio.http_client")  # transport.py quiets twilio's at import
+
+
+class SentAsPeople:
+    """The phone numbers and message bodies the tests sent; none may reach a log."""
+
+    def __init__(self) -> None:
+        self.numbers: set[str] = set()  # E.164, with the +
+        self.bodies: set[str] = set()
+        self.worker_logs: list[Path] = []
+
+    def record(self, form: dict[str, str] | list[tuple[str, str]]) -> None:
+        for name, value in form.items() if isinstance(form, dict) else form:
+            if name == "From":
+                self.numbers.update("+" + m.group().lstrip("+") for m in _DIGITS.finditer(str(value)))
+            elif name in ("Body", "ButtonText", "ButtonPayload"):
+                self.bodies.add(str(value))
+
+
+class SessionLog(logging.Handler):
+    """Every log line of the test process, formatted like production's JSON lines."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.scrub = ScrubFilter()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+        self.loggers: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            clone = copy.copy(record)  # others (caplog) keep the record untouched
+            self.scrub.filter(clone)
+            self.lines.append(self.format(clone))
+            self.loggers.add(record.name)
+        except Exception:
+            self.handleError(record)
+
+
+SENT = SentAsPeople()
+SESSION_LOG = SessionLog()
+
+
+@pytest.fixture(autouse=True)
+def _debug_logging_captured() -> None:
+    """Before each test: everything at DEBUG, into SESSION_LOG (a test may have reset logging)."""
+    root = logging.getLogger()
+    if SESSION_LOG not in root.handlers:
+        root.addHandler(SESSION_LOG)
+    for name in DEBUG_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The log privacy check runs after every other test, whatever their file names."""
+    last = [item for item in items if item.path.name == "test_zz_log_privacy.py"]
+    items[:] = [item for item in items if item.path.name != "test_zz_log_privacy.py"] + last
 
 
 class WorkerProcess:
@@ -98,6 +177,7 @@ class WorkerProcess:
         self.env = env
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        SENT.worker_logs.append(log_path)
 
     def start(self) -> WorkerProcess:
         with self.log_path.open("ab") as log:
@@ -135,6 +215,18 @@ def clean_redis(redis: Redis) -> None:
         keys = list(redis.scan_iter(match=pattern, count=1000))
         if keys:
             redis.delete(*keys)
+
+
+def leave_no_replies_behind(redis: Redis, timeout: float = 5.0) -> None:
+    """Drop what a test queued and let a reply being sent finish, then clean: the session's
+    worker outlives tests, and must not send a test's replies during the next one."""
+    for key in redis.scan_iter(match="rq:queue:*"):
+        redis.delete(key)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+            redis.type(key) == b"zset" and redis.zcard(key) for key in redis.scan_iter(match="rq:wip:*")):
+        time.sleep(0.05)
+    clean_redis(redis)
 
 
 @pytest.fixture
@@ -221,6 +313,7 @@ class Twilio:
         return form
 
     def post(self, form: dict[str, str], signature: str | None = None, path: str = "/twilio/messages"):
+        SENT.record(form)
         url = f"{self.config.public_base_url}{path}"
         headers = {"X-Twilio-Signature": signature if signature is not None
                    else sign(url, form, self.config.twilio_auth_token)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 
 from redis import Redis
@@ -18,9 +19,11 @@ from rq import SimpleWorker
 from bot.config import Config, ConfigError
 from bot.keys import BROADCAST_QUEUE, REPLY_QUEUE
 from bot.logs import configure_logging
-from workers.context import deliverer
+from workers.broadcasting import Broadcaster
+from workers.context import broadcaster, deliverer
 
 log = logging.getLogger("workers")
+TEND_EVERY_SECONDS = 1.0
 
 
 def wait_for_redis(redis: Redis, timeout: float = 30.0) -> None:
@@ -36,6 +39,17 @@ def wait_for_redis(redis: Redis, timeout: float = 30.0) -> None:
             time.sleep(0.2)
 
 
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker, remembering whether it was asked to stop (RQ only notes that when
+    a job is running), so a loop that ended for any other reason can be restarted."""
+
+    asked_to_stop = False
+
+    def request_stop(self, signum: int, frame: object) -> None:
+        self.asked_to_stop = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+
 def main() -> int:
     try:
         config = Config.from_env()
@@ -46,10 +60,34 @@ def main() -> int:
     redis = Redis.from_url(config.redis_url)
     wait_for_redis(redis)
     deliverer()  # build connections and transports before the first job
-    worker = SimpleWorker([REPLY_QUEUE, BROADCAST_QUEUE], connection=redis)
-    log.info("worker ready")
-    worker.work(with_scheduler=True, logging_level=config.log_level)
-    return 0
+    start_tending(broadcaster(), TEND_EVERY_SECONDS)
+    while True:
+        worker = Worker([REPLY_QUEUE, BROADCAST_QUEUE], connection=redis)
+        log.info("worker ready")
+        worker.work(with_scheduler=True, logging_level=config.log_level)
+        if worker.asked_to_stop:  # SIGTERM/SIGINT: the current job finished, now leave
+            return 0
+        # RQ gives up when Redis goes away mid-job; the job's records are safe in the outbox,
+        # so wait for Redis to come back and carry on instead of dying.
+        log.warning("worker loop ended without a stop request; restarting when Redis is back")
+        time.sleep(1.0)
+        wait_for_redis(redis, timeout=300)
+
+
+def start_tending(owner: Broadcaster, every: float) -> threading.Thread:
+    """Every worker keeps open broadcasts moving, so none depends on one process surviving."""
+
+    def loop() -> None:
+        while True:
+            try:
+                owner.tend()
+            except Exception:  # Redis restarting, say: try again next round
+                log.exception("tending broadcasts failed; retrying")
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, name="tend-broadcasts", daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from redis import Redis
 
 from bot.config import Config
 from bot.crypto import AddressBook
+from workers.broadcasting import Broadcaster
 from workers.delivery import Deliverer
 from workers.outbox import Outbox
 from workers.templates import Templates
@@ -34,7 +35,18 @@ def build_deliverer(config: Config, redis: Redis) -> Deliverer:
 
 
 @lru_cache(maxsize=1)
+def config() -> Config:
+    return Config.from_env()
+
+
+@lru_cache(maxsize=1)
 def deliverer() -> Deliverer:
     """The process's deliverer, built from the environment on first use."""
-    config = Config.from_env()
-    return build_deliverer(config, Redis.from_url(config.redis_url))
+    return build_deliverer(config(), Redis.from_url(config().redis_url))
+
+
+@lru_cache(maxsize=1)
+def broadcaster() -> Broadcaster:
+    """The process's broadcast sender, sharing the deliverer's connections."""
+    built = deliverer()
+    return Broadcaster(built.redis, config(), built)

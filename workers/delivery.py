@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from redis import Redis
 
+from bot import metrics
 from bot.crypto import AddressBook
 from bot.keys import Keys
 from bot.twilio_wire import ERROR_UNSUBSCRIBED
@@ -96,7 +97,7 @@ class Deliverer:
             return record.status
         name = record.reply.get("name")
         if self._opted_out(record) and name not in SENT_WHEN_OPTED_OUT:
-            self.outbox.mark_final(record_id, SKIPPED, "opted_out")
+            self.outbox.mark_final(record, SKIPPED, "opted_out")
             return SKIPPED
         previous = self.outbox.claim(record_id)
         if previous is None:
@@ -105,10 +106,11 @@ class Deliverer:
         message = self._outgoing(record)
         extra = {"record": record_id, "person": record.get("person"),
                  "channel": message.channel}
+        extra["queue_wait_ms"] = metrics.queue_wait(self.redis, record_id, record.get("namespace", "msb"))
         if message.channel == Channel.WHATSAPP:
             chosen = self._whatsapp(record, message)
             if isinstance(chosen, str):
-                self.outbox.mark_final(record_id, FAILED, chosen)
+                self.outbox.mark_final(record, FAILED, chosen)
                 log.warning("send refused: %s", chosen, extra={**extra, "outcome": "refused"})
                 return FAILED
             message = chosen
@@ -120,29 +122,32 @@ class Deliverer:
                 self.outbox.release(record_id, ambiguous=True)
                 raise RetryLater(error.reason) from error
             if sid:
-                self.outbox.mark_sent(record_id, sid)
+                self.outbox.mark_sent(record, sid)
+                metrics.count_sent(self.redis, record.get("namespace", "msb"), message.channel, record.get("kind"))
                 log.info("send reconciled: already delivered", extra={**extra, "outcome": "sent"})
                 return "sent"
         try:
             sid = transport.send(message)
         except SendError as error:
             return self._failed(record, error, extra)
-        self.outbox.mark_sent(record_id, sid)
+        self.outbox.mark_sent(record, sid)
+        metrics.count_sent(self.redis, record.get("namespace", "msb"), message.channel, record.get("kind"))
         log.info("message sent", extra={**extra, "outcome": "sent"})
         return "sent"
 
     def _failed(self, record: Record, error: SendError, extra: dict[str, str]) -> str:
         code = str(error.code or "")
+        metrics.count_send_error(self.redis, record.get("namespace", "msb"), error.code)
         if not error.transient:
             if error.code == ERROR_UNSUBSCRIBED:
                 self._mark_opted_out(record)
-            self.outbox.mark_final(record.id, FAILED, code or error.reason)
+            self.outbox.mark_final(record, FAILED, code or error.reason)
             log.warning("send failed permanently", extra={**extra, "outcome": "failed", "code": code})
             return FAILED
         if record.attempts + 1 >= self.max_attempts:
             if error.ambiguous:
                 self.outbox.release(record.id, ambiguous=True)
-            self.outbox.mark_final(record.id, FAILED, f"gave up: {code or error.reason}")
+            self.outbox.mark_final(record, FAILED, f"gave up: {code or error.reason}")
             log.warning("send gave up after retries", extra={**extra, "outcome": "failed", "code": code})
             return FAILED
         self.outbox.release(record.id, ambiguous=error.ambiguous)

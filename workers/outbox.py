@@ -15,6 +15,8 @@ from typing import Any
 
 from redis import Redis
 
+from bot.keys import broadcast as broadcast_key
+from bot.keys import early_status, message_sid, status_seen
 from bot.keys import outbox as outbox_key
 
 PENDING = "pending"
@@ -24,6 +26,7 @@ FAILED = "failed"
 SKIPPED = "skipped"
 FINAL = frozenset({SENT, FAILED, SKIPPED})
 RECORD_TTL_SECONDS = 14 * 24 * 3600
+CLAIM_LEASE_SECONDS = 20.0  # longer than any send may take (the client gives up after 15 s)
 
 # Returns the previous status when the claim succeeds, nil otherwise.
 _CLAIM = """
@@ -37,6 +40,78 @@ if status == 'pending' or (status == 'sending' and
   return status
 end
 return nil
+"""
+
+
+# Twilio's delivery statuses in the order they happen; a callback never moves a message back.
+# failed and undelivered are final; a message already delivered (or read) cannot fail after.
+_DELIVERY = """
+local RANK = {accepted=1, scheduled=1, queued=2, sending=3, sent=4, delivered=6, read=7,
+              undelivered=9, failed=9, canceled=9}
+local COUNTED = {delivered='delivered', read='delivered', undelivered='undelivered',
+                 failed='failed', canceled='failed'}
+local function apply_delivery(record, counts, status)
+  local new = RANK[status]
+  if not new then return 'unknown_status' end
+  local current = RANK[redis.call('HGET', record, 'delivery') or ''] or 0
+  if current >= 9 or new <= current or (new == 9 and current >= 6) then return 'stale' end
+  redis.call('HSET', record, 'delivery', status)
+  local counted = COUNTED[status]
+  if counts ~= '' and counted and not (counted == 'delivered' and current >= 6) then
+    redis.call('HINCRBY', counts, counted, 1)
+  end
+  return 'moved'
+end
+"""
+
+# KEYS: record, broadcast counts, sid -> record index, early status. ARGV: status, record id,
+# index ttl, then field/value pairs. Moves a record to a final status exactly once, counting
+# it in its broadcast; a status callback that came first is applied now.
+_FINISH = _DELIVERY + """
+local current = redis.call('HGET', KEYS[1], 'status')
+if (not current) or current == 'sent' or current == 'failed' or current == 'skipped' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 4))
+local counts = ''
+if redis.call('HEXISTS', KEYS[1], 'broadcast') == 1 then
+  counts = KEYS[2]
+  redis.call('HINCRBY', counts, ARGV[1], 1)
+end
+if ARGV[1] == 'sent' then
+  redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+  local early = redis.call('GET', KEYS[4])
+  if early then
+    apply_delivery(KEYS[1], counts, early)
+    redis.call('DEL', KEYS[4])
+  end
+end
+return 1
+"""
+
+# KEYS: (sid, status) seen marker, sid -> record index, early status. ARGV: status, ttl.
+# Returns 'duplicate', 'early' (no record yet), or what apply_delivery says.
+_STATUS = _DELIVERY + """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 'duplicate' end
+local record_id = redis.call('GET', KEYS[2])
+if not record_id then
+  local RANKED = RANK[ARGV[1]] or 0
+  local before = RANK[redis.call('GET', KEYS[3]) or ''] or 0
+  if RANKED > before then redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2]) end
+  return 'early'
+end
+local record = 'msb:outbox:' .. record_id
+local counts = ''
+local broadcast = redis.call('HGET', record, 'broadcast')
+if broadcast then counts = 'msb:broadcast:' .. broadcast end
+return apply_delivery(record, counts, ARGV[1])
+"""
+
+# KEYS: record, broadcast counts. ARGV: ttl, then field/value pairs. 1 when created.
+_CREATE_ONCE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'total', 1)
+return 1
 """
 
 
@@ -70,6 +145,9 @@ class Outbox:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
+        self._finish = redis.register_script(_FINISH)
+        self._status = redis.register_script(_STATUS)
+        self._create_once = redis.register_script(_CREATE_ONCE)
 
     @staticmethod
     def create(pipe: Any, record_id: str, fields: dict[str, str]) -> None:
@@ -79,6 +157,14 @@ class Outbox:
                                 "created_at": f"{time.time():.3f}"})
         pipe.expire(key, RECORD_TTL_SECONDS)
 
+    def create_once(self, pipe: Any, record_id: str, broadcast_id: str, fields: dict[str, str]) -> None:
+        """Add a broadcast's record unless it exists (a re-run fan-out must not add it twice)."""
+        values = {**fields, "broadcast": broadcast_id, "status": PENDING, "attempts": "0",
+                  "created_at": f"{time.time():.3f}"}
+        flat = [item for pair in values.items() for item in pair]
+        self._create_once(keys=[outbox_key(record_id), broadcast_key(broadcast_id)],
+                          args=[RECORD_TTL_SECONDS, *flat], client=pipe)
+
     def get(self, record_id: str) -> Record | None:
         raw = self.redis.hgetall(outbox_key(record_id))
         if not raw:
@@ -86,20 +172,30 @@ class Outbox:
         fields = {k.decode(): v.decode() for k, v in raw.items()}
         return Record(record_id, fields.get("status", PENDING), fields)
 
-    def claim(self, record_id: str, lease_seconds: float = 60.0) -> str | None:
+    def claim(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> str | None:
         """Take the record for sending; returns its previous status, or None if not ours."""
         now = time.time()
         previous = self._claim(keys=[outbox_key(record_id)], args=[now, now + lease_seconds])
         return previous.decode() if previous is not None else None
 
-    def mark_sent(self, record_id: str, sid: str) -> None:
-        self.redis.hset(outbox_key(record_id), mapping={"status": SENT, "sid": sid,
-                                                        "sent_at": f"{time.time():.3f}"})
+    def _move(self, record: Record, status: str, sid: str, fields: dict[str, str]) -> bool:
+        flat = [item for pair in fields.items() for item in pair]
+        keys = [outbox_key(record.id), broadcast_key(record.get("broadcast") or "none"),
+                message_sid(sid or "none"), early_status(sid or "none")]
+        return bool(self._finish(keys=keys, args=[status, record.id, RECORD_TTL_SECONDS, *flat]))
 
-    def mark_final(self, record_id: str, status: str, reason: str) -> None:
+    def mark_sent(self, record: Record, sid: str) -> bool:
+        """Sent (Twilio accepted it); False when the record was already final."""
+        return self._move(record, SENT, sid, {"sid": sid, "sent_at": f"{time.time():.3f}"})
+
+    def mark_final(self, record: Record, status: str, reason: str) -> bool:
         """Failed or skipped, with a reason an operator can read (an error code, 'opted_out')."""
-        self.redis.hset(outbox_key(record_id), mapping={"status": status, "reason": reason,
-                                                        "finished_at": f"{time.time():.3f}"})
+        return self._move(record, status, "", {"reason": reason, "finished_at": f"{time.time():.3f}"})
+
+    def record_status(self, sid: str, status: str) -> str:
+        """Apply one status callback: counted once per (sid, status), and only ever forward."""
+        keys = [status_seen(sid, status), message_sid(sid), early_status(sid)]
+        return str(self._status(keys=keys, args=[status, RECORD_TTL_SECONDS]).decode())
 
     def release(self, record_id: str, *, ambiguous: bool) -> None:
         """Give the record back after a failed attempt.

@@ -31,7 +31,7 @@ LEXICON = Lexicon(
             "mesenchymateuse", "mésenchymateux", "mesenchymateux", "cellules mésenchymateuses",
             "cellules mesenchymateuses", "cellules souches mésenchymateuses",
             "cellules souches mesenchymateuses", "cellules stromales",
-            "cellules stromales mésenchymateuses", "cellules stromales mesenchymateuses",
+            "cellules stromales mésenchymateuses", "cellules stromales mesenchymateuses", "msc",
         ),
         "hsct": (
             "greffe", "greffes", "autogreffe", "autogreffes", "greffe de cellules souches",
@@ -41,18 +41,19 @@ LEXICON = Lexicon(
             "cellules souches hématopoïétiques", "cellules souches hematopoietiques", "csh",
             "autogreffe de csh", "intensification thérapeutique",
             "intensification therapeutique", "remise à zéro", "remise a zero",
-            "reset immunitaire", "greffe hsct", "transplantation",
+            "reset immunitaire", "greffe hsct", "transplantation", "hsct", "l'autogreffe",
+            "l'hsct", "l'intensification thérapeutique",
         ),
         "trials": (
             "essais", "essai", "essais cliniques", "essai clinique", "études", "etudes",
             "étude", "etude", "recherche", "recherches", "essais en cours", "études cliniques",
-            "etudes cliniques", "essaies", "esais",
+            "etudes cliniques", "essaies", "esais", "l'essai", "d'essais", "l'étude", "l'etude",
         ),
         "results": (
             "résultats", "resultats", "résultat", "resultat", "efficacité", "efficacite",
             "efficace", "succès", "succes", "réussite", "reussite", "taux de réussite",
             "taux de reussite", "bénéfices", "benefices", "bénéfice", "benefice",
-            "résultats à ce jour", "resultats a ce jour",
+            "résultats à ce jour", "resultats a ce jour", "l'efficacité", "l'efficacite",
         ),
         "risks": (
             "risques", "risque", "effets secondaires", "effet secondaire",
@@ -93,7 +94,11 @@ LEXICON = Lexicon(
         "desabonnement", "désinscrire", "desinscrire", "me désinscrire", "me desinscrire",
         "désinscription", "desinscription", "désinscrivez", "desinscrivez", "ne plus recevoir",
         "ne m'envoyez plus", "ne m envoyez plus", "arrêtez les messages", "arretez les messages",
-        "arrêter les messages", "arreter les messages",
+        "arrêter les messages", "arreter les messages", "je veux me désinscrire",
+        "je veux me desinscrire", "je veux me désabonner", "je veux me desabonner",
+        "je ne veux plus recevoir", "je veux plus recevoir", "arrêtez de m'envoyer",
+        "arretez de m'envoyer", "arrête de m'envoyer", "arrete de m'envoyer",
+        "arretez de m envoyer", "arrete de m envoyer",
     ),
     start=(
         "démarrer", "demarrer", "reprendre", "réabonner", "reabonner", "me réabonner",
@@ -130,7 +135,7 @@ LEXICON = Lexicon(
     polite=(
         "svp", "stp", "s'il", "vous", "plait", "plaît", "te", "merci", "beaucoup", "bcp",
         "maintenant", "tout", "tous", "les", "sms", "textos", "moi", "au", "revoir", "adieu",
-        "ok", "d'accord", "daccord", "cordialement",
+        "ok", "d'accord", "daccord", "cordialement", "des",
     ),
     emergency=(
         "urgence", "c'est une urgence", "c est une urgence", "urgence vitale", "au secours",
@@ -161,7 +166,8 @@ LEXICON = Lexicon(
         "pris trop de medicaments", "pris trop de comprimés", "pris trop de comprimes",
         "avalé des médicaments", "choc anaphylactique", "anaphylaxie",
         "réaction allergique grave", "reaction allergique grave", "gorge qui gonfle",
-        "gorge gonflée", "gorge gonflee",
+        "gorge gonflée", "gorge gonflee", "de la fièvre", "de la fievre", "fièvre à", "fievre a",
+        "fièvre de", "fievre de",
     ),
     personal_advice=(
         "dois-je", "est-ce que je dois", "je dois arrêter", "je dois arreter", "devrais-je",
@@ -182,7 +188,8 @@ LEXICON = Lexicon(
         "risks": (
             "est-ce dangereux", "c'est dangereux", "est-ce sans danger", "c'est sans danger",
             "est-ce sûr", "est ce sur", "quels sont les risques", "quels risques",
-            "est-ce risqué", "c'est risqué", "c'est risque",
+            "est-ce risqué", "c'est risqué", "c'est risque", "dangereux", "dangereuse", "risqué",
+            "risquée", "risques",
         ),
         "trials": (
             "quels essais", "y a-t-il des essais", "y a t il des essais", "il y a des essais",
@@ -203,7 +210,8 @@ LEXICON = Lexicon(
         ),
         "how": (
             "comment ça marche", "comment ca marche", "comment ça fonctionne",
-            "comment ca fonctionne", "comment ça agit", "comment ca agit",
+            "comment ca fonctionne", "comment ça agit", "comment ca agit", "peuvent aider",
+            "peut aider", "comment agissent", "comment les cellules souches",
         ),
         "about": (
             "c'est quoi la sep", "qu'est-ce que la sep", "qu est ce que la sep",
@@ -211,6 +219,10 @@ LEXICON = Lexicon(
         ),
         "clinics": (
             "est-ce une arnaque", "c'est une arnaque", "quelle clinique",
+        ),
+        "sources": (
+            "vos sources", "tes sources", "quelles sources", "d'où viennent", "d ou viennent",
+            "d'où vient", "d ou vient",
         ),
     },
     term_forms={

@@ -30,14 +30,14 @@ LEXICON = Lexicon(
         "msc": (
             "mesenquimais", "mesenquimal", "células mesenquimais", "células-tronco mesenquimais",
             "célula-tronco mesenquimal", "células estaminais mesenquimais", "ctm", "ctms",
-            "cordão umbilical",
+            "cordão umbilical", "msc",
         ),
         "hsct": (
             "transplante", "transplantes", "tcth", "tmo", "hematopoiético", "hematopoiéticas",
             "hematopoiética", "hematopoéticas", "hematopoético", "células-tronco hematopoiéticas",
             "transplante de células-tronco", "transplante de medula", "transplante de medula óssea",
             "medula óssea", "autotransplante", "transplante autólogo",
-            "transplante de células estaminais", "reset imune", "reset imunológico",
+            "transplante de células estaminais", "reset imune", "reset imunológico", "hsct",
         ),
         "trials": (
             "ensaios", "ensaio", "ensaios clínicos", "ensaio clínico", "estudos", "estudo",
@@ -83,7 +83,10 @@ LEXICON = Lexicon(
         "remover", "remover meu número", "não quero mais", "não quero receber",
         "não quero mais receber", "não enviar mais", "não envie mais", "parar de enviar",
         "parem de enviar", "parem de mandar", "parar de receber", "parar tudo", "cancelar tudo",
-        "bloquear",
+        "não quero receber mais",
+        "bloquear", "parem de me mandar", "para de me mandar", "pare de me mandar",
+        "parar de me mandar", "para de mandar", "pare de mandar", "não me mande mais",
+        "não me mandem mais",
     ),
     start=(
         "começar", "comecar", "iniciar", "inicia", "reativar", "reiniciar", "retomar",
@@ -113,7 +116,7 @@ LEXICON = Lexicon(
     polite=(
         "por", "favor", "pf", "pfv", "pfvr", "pls", "obrigado", "obrigada", "obg", "brigado",
         "brigada", "valeu", "agora", "já", "todas", "todos", "as", "essas", "estas",
-        "mensagens", "mensagem", "sms", "ok", "tchau", "de", "me", "aqui",
+        "mensagens", "mensagem", "sms", "ok", "tchau", "de", "me", "aqui", "nada",
     ),
     emergency=(
         # Danger to life, self-harm
@@ -149,7 +152,7 @@ LEXICON = Lexicon(
         "overdose", "superdosagem", "sobredosagem", "tomei remédio demais",
         "tomei remédios demais", "tomei muitos comprimidos", "reação alérgica grave",
         "reação alérgica forte", "choque anafilático", "anafilaxia", "garganta fechando",
-        "sangrando muito", "sangramento forte", "não para de sangrar",
+        "sangrando muito", "sangramento forte", "não para de sangrar", "febre de", "com febre",
     ),
     personal_advice=(
         "eu devo", "devo parar", "devo tomar", "devo fazer", "devo trocar", "devo largar",
@@ -166,6 +169,7 @@ LEXICON = Lexicon(
         "about": ("o que é ms", "o que é a ms", "o que é esclerose múltipla", "o que é a esclerose"),
         "how": (
             "como funciona", "como isso funciona", "como age", "como ajuda", "como pode ajudar",
+            "como ajudam", "ajudam", "podem ajudar",
         ),
         "msc": ("o que é msc", "o que são msc", "o que são células mesenquimais"),
         "hsct": ("o que é hsct", "o que é o hsct", "o que é transplante", "como é o transplante"),
@@ -181,6 +185,7 @@ LEXICON = Lexicon(
         "results": (
             "isso funciona", "funciona mesmo", "realmente funciona", "dá certo", "tem cura",
             "é a cura", "é uma cura", "se cura", "cura a ms", "cura a esclerose", "vale a pena",
+            "pode curar", "tem como curar",
         ),
         "access": (
             "quanto custa", "qual o preço", "qual o valor", "quanto sai", "onde fazer",

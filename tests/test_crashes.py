@@ -1,0 +1,134 @@
+"""Crashes: workers killed mid-broadcast, a worker asked to stop, Redis killed and restarted,
+Redis out of memory. Nothing acknowledged may be lost and nothing may be sent twice.
+
+Slow (tens of seconds each): marked ``slow`` and bounded by the timeouts below.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+
+import pytest
+from redis import Redis
+from redis.exceptions import OutOfMemoryError
+
+from bot import create_app
+from bot.broadcasts import DONE, Broadcasts, Draft
+from bot.keys import REAL, Keys
+from messages.model import Channel
+from tests.conftest import Twilio
+from tests.fake_twilio import FakeTwilio
+from tests.isolated import Stack, stack  # noqa: F401 - the fixture
+from tests.test_broadcasts import seed
+
+pytestmark = pytest.mark.slow
+
+
+def outbox_statuses(redis: Redis) -> Counter[str]:
+    """Status (and the reason, for records that did not go) -> how many records."""
+    statuses: Counter[str] = Counter()
+    for key in redis.scan_iter("msb:outbox:*", count=2000):
+        status, reason = redis.hmget(key, "status", "reason")
+        label = (status or b"?").decode() + (f" ({reason.decode()})" if reason else "")
+        statuses[label] += 1
+    return statuses
+
+
+def start_broadcast(stack: Stack, recipients: int, text: str) -> str:
+    numbers = [(f"+1415{i:07d}", Channel.SMS, "en") for i in range(recipients)]
+    seed(stack.redis, stack.config, numbers)
+    broadcasts = Broadcasts(stack.redis, stack.config)
+    created = broadcasts.create(Draft(texts={"en": text}), "tester")
+    broadcasts.send(created.id, "tester")
+    return created.id
+
+
+def broadcast_state(stack: Stack, broadcast_id: str) -> str:
+    """What an operator would look at when a broadcast seems stuck (for failure messages)."""
+    fields = stack.redis.hgetall(f"msb:broadcast:{broadcast_id}")
+    batches = stack.redis.hgetall(f"msb:broadcast:{broadcast_id}:batch-state")
+    return f"broadcast {fields}, batches {batches}, outbox {dict(outbox_statuses(stack.redis))}"
+
+
+def assert_each_once(twilio: FakeTwilio, recipients: int) -> None:
+    sent_to = Counter(m["to"] for m in twilio.messages)
+    assert len(sent_to) == recipients, f"{recipients - len(sent_to)} recipients got nothing"
+    duplicates = {to: n for to, n in sent_to.items() if n > 1}
+    assert not duplicates, f"{len(duplicates)} recipients got more than one message"
+
+
+def test_kill_9_three_times_during_a_10000_recipient_broadcast_loses_and_doubles_nothing(
+    stack: Stack, twilio: FakeTwilio  # noqa: F811
+) -> None:
+    twilio.latency = 0.02  # every send is in flight for a while: kills land mid-send
+    broadcast_id = start_broadcast(stack, 10_000, "Kill test update.")
+    workers = [stack.start_worker(), stack.start_worker()]
+    for kill_at in (1500, 4000, 6500):
+        stack.wait_until(f"{kill_at} messages", lambda n=kill_at: len(twilio.messages) >= n, timeout=120)
+        victim = workers.pop(0)
+        stack.kill_worker(victim)
+        workers.append(stack.start_worker())
+    broadcasts = Broadcasts(stack.redis, stack.config)
+    stack.wait_until("the broadcast to finish",
+                     lambda: broadcasts.get(broadcast_id).status == DONE, timeout=240)  # type: ignore[union-attr]
+    assert_each_once(twilio, 10_000)
+    assert outbox_statuses(stack.redis) == {"sent": 10_000}
+    assert broadcasts.get(broadcast_id).counts["sent"] == 10_000  # type: ignore[union-attr]
+
+
+def test_sigterm_lets_the_worker_finish_its_job_and_exit(
+    stack: Stack, twilio: FakeTwilio  # noqa: F811
+) -> None:
+    twilio.latency = 1.5  # the reply is in flight when SIGTERM arrives
+    worker = stack.start_worker()
+    app = create_app(stack.config)
+    inbound = Twilio(app.test_client(), stack.config)
+    time.sleep(1.0)  # the worker is up and waiting for jobs
+    inbound.send("RISKS", "+14155550160")
+    stack.wait_until("the send to start", lambda: twilio.api_calls >= 1, timeout=20)
+    assert worker.process is not None
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=30) == 0
+    assert len(twilio.messages) == 1
+    assert outbox_statuses(stack.redis) == {"sent": 1}
+
+
+def test_redis_killed_and_restarted_mid_broadcast_loses_and_doubles_nothing(
+    stack: Stack, twilio: FakeTwilio  # noqa: F811
+) -> None:
+    twilio.latency = 0.02
+    broadcast_id = start_broadcast(stack, 3000, "Restart test update.")
+    stack.start_worker()
+    stack.start_worker()
+    stack.wait_until("1000 messages", lambda: len(twilio.messages) >= 1000, timeout=120)
+    stack.restart_redis(kill=True)
+    stack.redis = Redis.from_url(stack.server.url)
+    broadcasts = Broadcasts(stack.redis, stack.config)
+    try:
+        stack.wait_until("the broadcast to finish",
+                         lambda: broadcasts.get(broadcast_id).status == DONE, timeout=150)  # type: ignore[union-attr]
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {broadcast_state(stack, broadcast_id)}") from None
+    assert outbox_statuses(stack.redis) == {"sent": 3000}
+    assert_each_once(twilio, 3000)
+
+
+def test_redis_out_of_memory_answers_503_and_evicts_nothing(tmp_path, base_config) -> None:  # type: ignore[no-untyped-def]
+    full = Stack(tmp_path, base_config, maxmemory="4mb")
+    try:
+        filler = b"x" * 10_000
+        written = 0
+        with pytest.raises(OutOfMemoryError):
+            for index in range(10_000):
+                full.redis.set(f"filler:{index}", filler)
+                written += 1
+        app = create_app(full.config)
+        answer = Twilio(app.test_client(), full.config).send("RISKS", "+14155550161")
+        assert answer.status_code == 503
+        assert int(full.redis.info("stats")["evicted_keys"]) == 0
+        assert full.redis.dbsize() == written  # the filler is all there; nothing of ours half-written
+        assert not list(full.redis.scan_iter(f"{Keys(REAL).prefix}:*"))
+    finally:
+        full.stop()
