@@ -6,11 +6,19 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: install translations run test test-fast lint evaluate catalogs catalogs-check clean
+.PHONY: install browser translations run test test-fast lint evaluate catalogs catalogs-check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
 
 # Browser tests drive Debian's chromium (Playwright's own browser download needs the internet).
 # CHROMIUM_PATH names another binary; as root on Debian a missing one is installed with apt.
-$(STAMP): pyproject.toml
+browser:
 	@if [ -n "$$CHROMIUM_PATH" ]; then \
 	  [ -x "$$CHROMIUM_PATH" ] || { echo "CHROMIUM_PATH=$$CHROMIUM_PATH is not an executable file" >&2; exit 1; }; \
 	elif [ ! -x /usr/bin/chromium ]; then \
@@ -27,12 +35,7 @@ $(STAMP): pyproject.toml
 	    exit 1; \
 	  fi; \
 	fi
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
-	touch $(STAMP)
 
-install: $(STAMP)
 
 # Compiled catalogs (.mo) are build products: made here, never committed.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
@@ -43,7 +46,7 @@ translations: $(STAMP) $(MO)
 run: translations
 	$(BIN)/python -m bot.launcher
 
-test: translations
+test: translations browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

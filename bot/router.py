@@ -68,6 +68,14 @@ def _strip_polite(words: list[str], vocab: Vocabulary) -> list[str]:
     return words[start:end]
 
 
+def _courtesy_language(words: list[str], core: list[str], vocab: Vocabulary) -> str | None:
+    """The one language of the courtesy words around a keyword ("merci", "grazie"), if any."""
+    languages: set[str] = set()
+    for word in (w for w in words if w not in core):
+        languages |= vocab.word("polite", word) or set()
+    return _single(frozenset(languages))
+
+
 def _language_choice(words: list[str], vocab: Vocabulary) -> str | bool | None:
     """'LANG es', 'idioma español', 'Français' -> the language; bare 'LANG' -> True (ask)."""
     if words and words[0] in LANGUAGE_COMMANDS:
@@ -84,33 +92,42 @@ def _sources_number(words: list[str], vocab: Vocabulary) -> int | None:
 
 
 def _mentioned_topics(text: str, vocab: Vocabulary) -> tuple[set[str], str | None]:
-    """Topics named anywhere in a longer message ("tell me about the risks")."""
-    found: set[str] = set()
-    languages: set[str] = set()
+    """Topics named anywhere in a longer message ("tell me about the risks").
+
+    "about" (and the disease's own name, filed under it) is in almost every question, so it
+    only counts when nothing more specific is named. The language comes from the longest
+    phrase found: "transplante de medula" says Portuguese where "transplante" alone does not.
+    """
+    found: dict[str, str] = {}  # topic -> the longest phrase that named it
+    languages: dict[str, frozenset[str]] = {}
     for phrase, topic, language in vocab.questions:
-        if occurs(phrase, text):
-            found.add(topic)
-            languages.add(language)
+        if occurs(phrase, text) and len(phrase) > len(found.get(topic, "")):
+            found[topic], languages[phrase] = phrase, frozenset({language})
     if not found:
         for phrase, (topic, langs) in vocab.topics.items():
-            if (len(phrase) > 2 or unspaced(phrase)) and occurs(phrase, text):
-                found.add(topic)
-                languages |= langs
-    return found, _single(frozenset(languages))
+            if (len(phrase) > 2 or unspaced(phrase)) and occurs(phrase, text) \
+                    and len(phrase) > len(found.get(topic, "")):
+                found[topic], languages[phrase] = phrase, langs
+    if len(found) > 1:
+        found.pop("about", None)
+    if not found:
+        return set(), None
+    longest = max(found.values(), key=len)
+    return set(found), _single(languages[longest])
 
 
 def _subscription(core: list[str], text: str, vocab: Vocabulary) -> tuple[str, frozenset[str] | None] | None:
     """SUBSCRIBE asks for consent; JOIN (a word of its own, never YES) gives it.
 
     A short message that contains one of the words ("send me updates please") counts too;
-    a long one that merely mentions news does not.
+    one that names a topic ("any updates on trials?") or a long one does not.
     """
     core_text = " ".join(core)
     for kind, step in (("join", CONFIRM), ("subscribe", ASK)):
         languages = vocab.word(kind, core_text)
         if languages:
             return step, languages
-    if len(core) <= SUBSCRIBE_MAX_WORDS:
+    if len(core) <= SUBSCRIBE_MAX_WORDS and not _mentioned_topics(text, vocab)[0]:
         for kind, step in (("join", CONFIRM), ("subscribe", ASK)):
             for phrase, languages in vocab.words[kind].items():
                 if occurs(phrase, text):
@@ -147,9 +164,11 @@ def understand(inbound: Inbound, opted_out: bool, vocab: Vocabulary) -> Understa
         return Understanding("emergency", (Reply.text("emergency"),), evidence=emergency)
     stop = vocab.word("stop", core_text)
     if stop:
+        # STOP is English, Italian and Hindi alike; "stop merci" says which one it is.
+        evidence = _single(stop) or _courtesy_language(words, core, vocab)
         if opted_out:
-            return Understanding("stop", evidence=_single(stop))  # confirmed once already
-        return Understanding("stop", (Reply.text("stop_confirm"),), evidence=_single(stop), opt_out=True)
+            return Understanding("stop", evidence=evidence)  # confirmed once already
+        return Understanding("stop", (Reply.text("stop_confirm"),), evidence=evidence, opt_out=True)
     start = vocab.word("start", core_text)
     if start:
         return Understanding("start", (Reply.text("start_confirm"),), evidence=_single(start), opt_out=False)

@@ -219,6 +219,13 @@ class FakeTwilio:
             return [dict(m) for _, m in self._messages]
 
     @property
+    def message_times(self) -> dict[str, float]:
+        """SID -> when the fake created it (epoch seconds, sub-second): ``date_created`` is to
+        the second only, too coarse to measure how long a reply took."""
+        with self._cond:
+            return {m["sid"]: ts for ts, m in self._messages}
+
+    @property
     def api_calls(self) -> int:
         with self._cond:
             return len(self._requests)

@@ -59,8 +59,15 @@ def _pool(*kinds: str) -> list[str]:
     return sorted(word for kind in kinds for word in _words(kind) if _plain(word))
 
 
-STOP = sorted(word for word in _words("stop") if not any(d in normalize(word) for d in _DANGER))
-START = sorted(word for word in _words("start") if not any(d in normalize(word) for d in _DANGER))
+
+
+def _safe(kind: str) -> list[str]:
+    """The words of ``kind`` that contain no emergency phrase (an emergency comes first)."""
+    return sorted(word for word in _words(kind) if not any(d in normalize(word) for d in _DANGER))
+
+
+STOP = _safe("stop")
+START = _safe("start")
 HELP = _pool("help")
 MORE = _pool("more")
 KEYWORDS = sorted(word for lexicon in LEXICONS for words in lexicon.topics.values() for word in words
@@ -112,12 +119,18 @@ class Conversations(RuleBasedStateMachine):
         self.records: dict[str, list[str]] = {}  # MessageSid -> its outbox record keys
 
     # -- helpers ---------------------------------------------------------------------------
-    def keys_of(self, sid: str) -> list[str]:
-        found = [key.decode() for key in self.redis.scan_iter(f"msb:outbox:r-{sid}-*")]
-        return sorted(found, key=lambda key: int(key.rsplit("-", 1)[1]))
+    def outbox(self) -> dict[str, list[str]]:
+        """MessageSid -> its outbox record keys, in reply order (one SCAN)."""
+        found: dict[str, list[str]] = {}
+        for key in self.redis.scan_iter(match="msb:outbox:r-*", count=1000):
+            sid = key.decode().removeprefix("msb:outbox:r-").rsplit("-", 1)[0]
+            found.setdefault(sid, []).append(key.decode())
+        return {sid: sorted(keys, key=lambda key: int(key.rsplit("-", 1)[1])) for sid, keys in found.items()}
 
     def all_records(self) -> dict[str, list[str]]:
-        return {sid: self.keys_of(sid) for sid in self.records}
+        """The records of this example's messages (a stray one of another example is not ours)."""
+        found = self.outbox()
+        return {sid: found.get(sid, []) for sid in self.records}
 
     def snapshot(self) -> tuple[object, ...]:
         """What a message taken again would change: records (made when), conversations, opt-outs.
@@ -141,7 +154,7 @@ class Conversations(RuleBasedStateMachine):
         form = self.twilio.form(body, address)
         sid = form["MessageSid"]
         self.post(form)
-        keys = self.keys_of(sid)
+        keys = self.outbox().get(sid, [])
         self.records[sid] = keys
         assert [key.rsplit("-", 1)[1] for key in keys] == [str(i) for i in range(len(keys))]
         records = [{k.decode(): v.decode() for k, v in self.redis.hgetall(key).items()} for key in keys]

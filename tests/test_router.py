@@ -8,6 +8,7 @@ from bot.language import no_detector
 from bot.models import Conversation, Inbound
 from bot.router import MENU_ORDER, route
 from messages.model import Channel, Reply
+from messages.render import page_count
 
 PAGES = {topic: 3 for topic in MENU_ORDER}
 
@@ -145,3 +146,14 @@ def test_media_without_text_gets_the_text_only_reply() -> None:
 def test_every_decision_records_the_time_of_the_message() -> None:
     assert run("RISKS").conversation.last_inbound_at == 1000.0
     assert run("what").conversation.last_inbound_at == 1000.0
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("SUBSCRIBE", "subscribe"), ("send me updates please", "subscribe"), ("JOIN", "subscribe"),
+    ("any updates on trials?", "trials"), ("quiero recibir novedades", "subscribe"),
+])
+def test_subscribe_asks_and_join_confirms_unless_a_topic_is_named(text: str, intent: str) -> None:
+    decision = route(Inbound("SM" + "1" * 32, "+14155550123", "sms", text), Conversation(), False, page_count)
+    assert decision.intent == intent
+    if intent == "subscribe":
+        assert decision.subscription == ("confirm" if text == "JOIN" else "ask")
