@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from redis import Redis
 from rq import Queue
 
+from bot import stored
 from bot.config import Config
 from bot.keys import ACTIVE_BROADCASTS, AUDIT_LOG, BROADCAST_QUEUE, BROADCASTS, REAL, Keys
 from bot.keys import broadcast as broadcast_key
@@ -217,10 +218,10 @@ class Broadcasts:
         if problems:
             raise BroadcastError(" ".join(problems))
         broadcast_id = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(3)
+        fields: dict[str, str] = {"id": broadcast_id, "status": DRAFT, "created_by": who,
+                                  "created_at": f"{now:.3f}", **draft.to_fields(), **dict.fromkeys(COUNTS, "0")}
         with self.redis.pipeline() as pipe:
-            pipe.hset(broadcast_key(broadcast_id), mapping={
-                "id": broadcast_id, "status": DRAFT, "created_by": who, "created_at": f"{now:.3f}",
-                **draft.to_fields(), **{name: "0" for name in COUNTS}})
+            pipe.hset(broadcast_key(broadcast_id), mapping=fields)  # type: ignore[arg-type]
             pipe.zadd(BROADCASTS, {broadcast_id: now})
             pipe.execute()
         self.audit(who, "create", broadcast_id, "topic " + draft.topic if draft.topic
@@ -233,7 +234,7 @@ class Broadcasts:
         raw = self.redis.hgetall(broadcast_key(broadcast_id))
         if not raw or b"status" not in raw:
             return None
-        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        fields = stored.texts(raw)
         return Broadcast(
             id=broadcast_id, status=fields["status"], draft=Draft.from_fields(fields),
             created_by=fields.get("created_by", ""), created_at=float(fields.get("created_at") or 0),
@@ -241,7 +242,7 @@ class Broadcasts:
         )
 
     def recent(self, limit: int = 50) -> list[Broadcast]:
-        ids = [raw.decode() for raw in self.redis.zrevrange(BROADCASTS, 0, limit - 1)]
+        ids = [stored.text(raw) for raw in self.redis.zrevrange(BROADCASTS, 0, limit - 1)]
         return [found for found in (self.get(i) for i in ids) if found is not None]
 
     def _require(self, broadcast_id: str, allowed: frozenset[str] | set[str]) -> Broadcast:

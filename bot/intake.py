@@ -26,6 +26,7 @@ from bot.limits import Usage, held_back
 from bot.metrics import count_inbound
 from bot.models import Conversation, Decision, Inbound
 from bot.router import CONFIRM, route
+from bot.stored import texts
 from bot.text import normalize
 from messages.render import page_count
 from workers.outbox import Outbox
@@ -47,10 +48,6 @@ def retry_policy(config: Config) -> Retry:
     """Backoff for transient send failures (needs the worker's scheduler)."""
     intervals = [1, 2, 4, 8, 16, 32, 60, 120][: config.reply_retries]
     return Retry(max=config.reply_retries, interval=intervals)
-
-
-def _decode(raw: dict[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}
 
 
 class Intake:
@@ -87,7 +84,7 @@ class Intake:
                     if pipe.exists(seen_key):
                         pipe.reset()
                         return None
-                    conversation = Conversation.from_fields(_decode(pipe.hgetall(conversation_key)))
+                    conversation = Conversation.from_fields(texts(pipe.hgetall(conversation_key)))
                     opted_out = bool(pipe.exists(opt_out_key))
                     subscribed = subscriptions.subscribed_languages(pipe, self.keys, person)
                     decision = route(inbound, conversation, opted_out, page_count, self.detect)
@@ -202,7 +199,7 @@ class Intake:
                 retry=retry_policy(self.config),
                 result_ttl=300,
                 failure_ttl=7 * 86400,
-                pipeline=p,
+                pipeline=p,  # type: ignore[arg-type]
             )
             record_ids.append(record_id)
         return tuple(record_ids)

@@ -17,6 +17,7 @@ from phonenumbers import timezone as number_timezones
 from redis import Redis
 
 from bot.keys import Keys
+from bot.stored import text, texts
 from messages.model import Channel
 
 CHANNELS = (Channel.SMS, Channel.WHATSAPP)
@@ -99,7 +100,7 @@ def subscribed_languages(redis: Any, keys: Keys, person: str) -> dict[str, str]:
     for channel in CHANNELS:
         language = redis.hget(keys.subscriber(channel, person), "language")
         if language is not None:
-            found[channel] = language.decode() if isinstance(language, bytes) else language
+            found[channel] = text(language)
     return found
 
 
@@ -107,7 +108,7 @@ def audience(redis: Redis, keys: Keys) -> dict[tuple[str, str], int]:
     """(channel, language) -> subscribers, from the running counts."""
     counts: dict[tuple[str, str], int] = {}
     for field, value in redis.hgetall(keys.audience()).items():
-        channel, _, language = field.decode().partition(":")
+        channel, _, language = text(field).partition(":")
         if int(value) > 0:
             counts[(channel, language)] = int(value)
     return counts
@@ -121,13 +122,13 @@ def stream(redis: Redis, keys: Keys, after: str, chunk: int) -> tuple[str | None
     ZSCAN cursor does not (its hash table is seeded anew on every start).
     """
     start = f"({after}" if after else "-"
-    names = [member.decode() for member in redis.zrangebylex(keys.subscribers(), start, "+", 0, chunk)]
+    names = [text(member) for member in redis.zrangebylex(keys.subscribers(), start, "+", 0, chunk)]
     with redis.pipeline(transaction=False) as pipe:
         for member in names:
             channel, _, person = member.partition(":")
             pipe.hgetall(keys.subscriber(channel, person))
         rows = pipe.execute()
-    found = [Subscriber.from_fields(member, {k.decode(): v.decode() for k, v in row.items()})
+    found = [Subscriber.from_fields(member, texts(row))
              for member, row in zip(names, rows, strict=True) if row]
     return (names[-1] if len(names) == chunk else None), found
 

@@ -129,7 +129,7 @@ class Reply:
         return cls(
             kind=str(data["kind"]),
             topic=data.get("topic"),  # type: ignore[arg-type]
-            page=int(data.get("page", 1)),  # type: ignore[arg-type]
+            page=int(str(data.get("page", 1))),
             name=data.get("name"),  # type: ignore[arg-type]
             number=data.get("number"),  # type: ignore[arg-type]
         )

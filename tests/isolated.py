@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from redis.exceptions import RedisError
 
 from bot.config import Config
 from bot.embedded_redis import RedisServer
@@ -55,8 +56,8 @@ class Stack:
             try:
                 if check():  # type: ignore[operator]
                     return
-            except Exception:  # Redis restarting: keep waiting
-                pass
+            except RedisError:  # Redis restarting: keep waiting
+                time.sleep(0.2)
             time.sleep(0.2)
         raise AssertionError(f"timed out after {timeout}s waiting for {description}")
 

@@ -20,7 +20,7 @@ from bot.keys import REAL, Keys
 from messages.model import Channel
 from tests.conftest import Twilio
 from tests.fake_twilio import FakeTwilio
-from tests.isolated import Stack, stack  # noqa: F401 - the fixture
+from tests.isolated import Stack
 from tests.test_broadcasts import seed
 
 pytestmark = pytest.mark.slow
@@ -60,7 +60,7 @@ def assert_each_once(twilio: FakeTwilio, recipients: int) -> None:
 
 
 def test_kill_9_three_times_during_a_10000_recipient_broadcast_loses_and_doubles_nothing(
-    stack: Stack, twilio: FakeTwilio  # noqa: F811
+    stack: Stack, twilio: FakeTwilio
 ) -> None:
     twilio.latency = 0.02  # every send is in flight for a while: kills land mid-send
     broadcast_id = start_broadcast(stack, 10_000, "Kill test update.")
@@ -79,7 +79,7 @@ def test_kill_9_three_times_during_a_10000_recipient_broadcast_loses_and_doubles
 
 
 def test_sigterm_lets_the_worker_finish_its_job_and_exit(
-    stack: Stack, twilio: FakeTwilio  # noqa: F811
+    stack: Stack, twilio: FakeTwilio
 ) -> None:
     twilio.latency = 1.5  # the reply is in flight when SIGTERM arrives
     worker = stack.start_worker()
@@ -96,7 +96,7 @@ def test_sigterm_lets_the_worker_finish_its_job_and_exit(
 
 
 def test_redis_killed_and_restarted_mid_broadcast_loses_and_doubles_nothing(
-    stack: Stack, twilio: FakeTwilio  # noqa: F811
+    stack: Stack, twilio: FakeTwilio
 ) -> None:
     twilio.latency = 0.02
     broadcast_id = start_broadcast(stack, 3000, "Restart test update.")

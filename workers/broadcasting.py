@@ -42,6 +42,7 @@ from bot.keys import (
 )
 from bot.keys import broadcast as broadcast_key
 from bot.quiet_hours import QuietHours
+from bot.stored import text, texts
 from bot.subscriptions import Subscriber, stream
 from workers.delivery import Deliverer, RetryLater
 from workers.outbox import CLAIM_LEASE_SECONDS, FINAL, Outbox
@@ -157,8 +158,8 @@ class Broadcaster:
             cursor_key = broadcast_fan_out(broadcast_id)
             with self.redis.pipeline() as pipe:
                 pipe.watch(cursor_key)  # a second run of this fan-out must not interleave with this one
-                fields = {k.decode(): v.decode() for k, v in pipe.hgetall(key).items()}
-                cursor = (pipe.get(cursor_key) or b"").decode()
+                fields = texts(pipe.hgetall(key))
+                cursor = text(pipe.get(cursor_key))
                 if fields.get("status") not in {SENDING, PAUSED} or fields.get("fanout_done") == "1":
                     pipe.reset()
                     return "nothing to do"
@@ -176,7 +177,7 @@ class Broadcaster:
                     changes["batches_created"] = str(batch + 1)
                 if next_cursor is None:
                     changes["fanout_done"] = "1"
-                pipe.hset(key, mapping=changes)
+                pipe.hset(key, mapping=changes)  # type: ignore[arg-type]
                 try:
                     pipe.execute()
                 except WatchError:
@@ -211,7 +212,7 @@ class Broadcaster:
 
     def _complete_if_finished(self, broadcast_id: str) -> None:
         fields = self.redis.hmget(broadcast_key(broadcast_id), "fanout_done", "batches_created", "batches_done")
-        done, made, finished = (value.decode() if value else "0" for value in fields)
+        done, made, finished = (text(value, "0") for value in fields)
         if done == "1" and int(finished) >= int(made):
             self._mark_done(broadcast_id)
 
@@ -232,7 +233,7 @@ class Broadcaster:
         found = self.broadcasts.get(broadcast_id)
         if found is None or found.status != SENDING:
             self.redis.hset(state_key, str(batch), HELD)
-            return found.status
+            return found.status if found else "gone"
         raw = self.redis.hget(broadcast_batches(broadcast_id), str(batch))
         record_ids: list[str] = json.loads(raw) if raw else []
         pace = (TokenBucket(self.redis, f"pace:{broadcast_id}", found.draft.pace_per_hour / 3600, burst=1)
@@ -257,8 +258,8 @@ class Broadcaster:
         """Keep every open broadcast moving (see the module docstring)."""
         now = time.time()
         for raw in self.redis.smembers(ACTIVE_BROADCASTS):
-            broadcast_id = raw.decode()
-            fields = {k.decode(): v.decode() for k, v in self.redis.hgetall(broadcast_key(broadcast_id)).items()}
+            broadcast_id = text(raw)
+            fields = texts(self.redis.hgetall(broadcast_key(broadcast_id)))
             status = fields.get("status")
             if status == SCHEDULED and float(fields.get("scheduled_for") or 0) <= now:
                 self._start_scheduled(broadcast_id)
@@ -321,7 +322,7 @@ class _BatchRun:
                 self.last_check = now
                 status = self.owner.redis.hget(broadcast_key(self.broadcast_id), "status")
                 if status != SENDING.encode():
-                    self.stopped_for = status.decode() if status else "gone"
+                    self.stopped_for = text(status, "gone")
                     return None
             if now - self.lease_renewed > BATCH_LEASE_SECONDS / 3:
                 self.lease_renewed = now
@@ -334,7 +335,7 @@ class _BatchRun:
         if status == SENDING.encode():
             return True
         with self.lock:
-            self.stopped_for = status.decode() if status else "gone"
+            self.stopped_for = text(status, "gone")
         return False
 
     def _later(self, until: float) -> None:

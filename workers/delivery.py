@@ -16,6 +16,7 @@ from redis import Redis
 from bot import metrics
 from bot.crypto import AddressBook
 from bot.keys import Keys
+from bot.stored import text
 from bot.twilio_wire import ERROR_UNSUBSCRIBED
 from messages.model import Channel, Reply
 from messages.render import render
@@ -58,7 +59,7 @@ class Deliverer:
         """Inside WhatsApp's 24 hours since the person's last message, free-form text may go."""
         keys = Keys(record.get("namespace", "msb"))
         last = self.redis.hget(keys.conversation(Channel.WHATSAPP, record.get("person")), "last_inbound_at")
-        return bool(last) and time.time() - float(last) < WHATSAPP_WINDOW_SECONDS
+        return bool(last) and time.time() - float(text(last)) < WHATSAPP_WINDOW_SECONDS
 
     def _whatsapp(self, record: Record, message: Outgoing) -> Outgoing | str:
         """Choose free-form or template for WhatsApp; a reason string when it may not be sent."""

@@ -18,6 +18,7 @@ from redis import Redis
 from bot.keys import broadcast as broadcast_key
 from bot.keys import early_status, message_sid, status_seen
 from bot.keys import outbox as outbox_key
+from bot.stored import texts
 
 PENDING = "pending"
 SENDING = "sending"
@@ -169,7 +170,7 @@ class Outbox:
         raw = self.redis.hgetall(outbox_key(record_id))
         if not raw:
             return None
-        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        fields = texts(raw)
         return Record(record_id, fields.get("status", PENDING), fields)
 
     def claim(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> str | None:

@@ -27,6 +27,7 @@ from twilio.rest import Client
 
 from bot.config import Config
 from bot.keys import Keys, delivered
+from bot.stored import text
 from messages.model import Channel
 from messages.segments import count_segments
 
@@ -191,4 +192,4 @@ class LocalOutbox:
 
     def find_sent(self, message: Outgoing, since: float) -> str | None:
         sid = self.redis.get(f"msb:local-sid:{message.record_id}")
-        return sid.decode() if sid else None
+        return text(sid) or None
