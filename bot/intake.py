@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from redis import Redis, WatchError
+from redis import Redis, RedisError, WatchError
 from rq import Queue, Retry
 
 from bot import subscriptions
@@ -33,6 +33,11 @@ from workers.outbox import Outbox
 
 DELIVER_JOB = "workers.jobs.deliver"
 _MAX_WATCH_RETRIES = 50
+
+
+class ConversationBusy(RedisError):
+    """So many messages from one person at once that the transaction kept losing the race:
+    answered like Redis being unavailable (503), so Twilio delivers it again a bit later."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class Intake:
                     return Accepted(decision, record_ids, person)
                 except WatchError:
                     continue
-        raise RuntimeError("conversation too busy: could not take the message")
+        raise ConversationBusy("conversation too busy: could not take the message")
 
     def _windows(self, now: float) -> tuple[str, str]:
         return time.strftime("m%Y%m%d%H%M", time.gmtime(now)), time.strftime("d%Y%m%d", time.gmtime(now))
