@@ -30,7 +30,7 @@ from bot.embedded_redis import RedisServer
 from bot.logs import JsonFormatter, ScrubFilter
 from tests.fake_twilio import FakeTwilio
 
-pytest_plugins = ("tests.browser",)  # browser, page, console_errors, live_server
+pytest_plugins = ("tests.browser", "tests.isolated")  # browser fixtures; the `stack` of tests that kill things
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_BASE_URL = "https://bot.example.test"

@@ -24,7 +24,14 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from redis import Redis
 
 from bot.config import Config
@@ -59,11 +66,10 @@ def _pool(*kinds: str) -> list[str]:
     return sorted(word for kind in kinds for word in _words(kind) if _plain(word))
 
 
-
-
 def _safe(kind: str) -> list[str]:
     """The words of ``kind`` that contain no emergency phrase (an emergency comes first)."""
-    return sorted(word for word in _words(kind) if not any(d in normalize(word) for d in _DANGER))
+    return sorted(word for word in _words(kind)
+                  if not any(danger in normal for normal in [normalize(word)] for danger in _DANGER))
 
 
 STOP = _safe("stop")
@@ -183,6 +189,15 @@ class Conversations(RuleBasedStateMachine):
     # -- rules -----------------------------------------------------------------------------
     @rule(target=sent, number=st.sampled_from(NUMBERS), whatsapp=st.booleans(), said=SAID)
     def message(self, number: str, whatsapp: bool, said: tuple[str, str]) -> dict[str, str]:
+        kind, body = said
+        return self.say(number, whatsapp, body, kind)
+
+    @precondition(lambda self: any(self.opted_out.values()))
+    @rule(target=sent, data=st.data(), whatsapp=st.booleans(), said=SAID)
+    def message_from_someone_opted_out(self, data: st.DataObject, whatsapp: bool,
+                                       said: tuple[str, str]) -> dict[str, str]:
+        """The opted-out state, visited often: anything, on either channel, then START."""
+        number = data.draw(st.sampled_from([n for n, out in self.opted_out.items() if out]), label="number")
         kind, body = said
         return self.say(number, whatsapp, body, kind)
 

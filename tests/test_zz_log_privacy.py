@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,14 +63,30 @@ def worker_lines() -> list[tuple[str, str]]:
     return lines
 
 
-def leaks(needles: dict[str, str], sources: dict[str, list[str]]) -> list[str]:
+def whole(needle: str) -> re.Pattern[str]:
+    """The needle, not as a piece of a longer run of digits or of an id ("SM...16280000000...")."""
+    before = r"(?<![0-9A-Za-z])" if needle[:1].isdigit() else ""
+    after = r"(?![0-9])" if needle[-1:].isdigit() else ""
+    return re.compile(before + re.escape(needle) + after)
+
+
+Needle = tuple[str, str, str]  # (what it is, a part every form of it contains, one form)
+
+
+def leaks(needles: list[Needle], sources: dict[str, list[str]]) -> list[str]:
     """'what leaked' in 'where', as readable findings (the needle is shown shortened)."""
     found: list[str] = []
     for where, lines in sources.items():
         text = "\n".join(lines)
-        for needle, what in needles.items():
-            if needle and needle in text:
-                line = next(line for line in lines if needle in line)
+        present: dict[str, bool] = {}
+        for what, part, needle in needles:
+            if part not in present:  # one scan per number, not one per form of it
+                present[part] = part in text
+            if not needle or not present[part] or needle not in text:  # fast tests first
+                continue
+            pattern = whole(needle)
+            line = next((line for line in lines if pattern.search(line)), None)
+            if line is not None:
                 found.append(f"{what} {needle[:40]!r} in {where}: {line[:300]}")
     return found
 
@@ -140,8 +157,8 @@ def test_output_outside_logging_still_comes_out_as_scrubbed_json_lines() -> None
 def test_no_phone_number_or_message_body_in_any_log_of_the_run() -> None:
     assert SENT.numbers, "the Twilio helper recorded no sender: is conftest's recording wired?"
     assert SESSION_LOG.lines, "nothing was logged: is conftest's SESSION_LOG attached?"
-    needles = {form: "number" for number in SENT.numbers for form in number_forms(number)}
-    needles |= {form: "body" for body in SENT.bodies if distinctive(body) for form in body_forms(body)}
+    needles = [("number", number.lstrip("+"), form) for number in SENT.numbers for form in number_forms(number)]
+    needles += [("body", form, form) for body in SENT.bodies if distinctive(body) for form in body_forms(body)]
     sources = {"the test process's log": SESSION_LOG.lines}
     for name, line in worker_lines():
         sources.setdefault(f"worker log {name}", []).append(line)
