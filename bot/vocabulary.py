@@ -35,6 +35,7 @@ class Vocabulary:
         return None
 
 
+@lru_cache(maxsize=65536)
 def unspaced(phrase: str) -> bool:
     """Chinese (and similar scripts) write words without spaces between them."""
     return any("\u3400" <= char <= "\u9fff" or "\u3040" <= char <= "\u30ff" for char in phrase)

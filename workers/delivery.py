@@ -17,7 +17,7 @@ from bot import metrics
 from bot.crypto import AddressBook
 from bot.keys import Keys
 from bot.stored import text
-from bot.twilio_wire import ERROR_UNSUBSCRIBED
+from bot.twilio_wire import ERROR_TOO_MANY_REQUESTS, ERROR_UNSUBSCRIBED
 from messages.model import Channel, Reply
 from messages.render import render
 from workers.outbox import FAILED, FINAL, SENDING, SKIPPED, Outbox, Record
@@ -151,6 +151,7 @@ class Deliverer:
             self.outbox.mark_final(record, FAILED, f"gave up: {code or error.reason}")
             log.warning("send gave up after retries", extra={**extra, "outcome": "failed", "code": code})
             return FAILED
-        self.outbox.release(record.id, ambiguous=error.ambiguous)
+        rate_limited = error.code in (ERROR_TOO_MANY_REQUESTS, 429)  # never processed: free to retry
+        self.outbox.release(record.id, ambiguous=error.ambiguous, refund=rate_limited)
         log.info("send failed, will retry", extra={**extra, "outcome": "retry", "code": code})
         raise RetryLater(error.reason)

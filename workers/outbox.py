@@ -27,7 +27,7 @@ FAILED = "failed"
 SKIPPED = "skipped"
 FINAL = frozenset({SENT, FAILED, SKIPPED})
 RECORD_TTL_SECONDS = 14 * 24 * 3600
-CLAIM_LEASE_SECONDS = 20.0  # longer than any send may take (the client gives up after 15 s)
+CLAIM_LEASE_SECONDS = 45.0  # longer than a send can take (the client allows 15 s to connect and 15 s to read)
 
 # Returns the previous status when the claim succeeds, nil otherwise.
 _CLAIM = """
@@ -198,14 +198,19 @@ class Outbox:
         keys = [status_seen(sid, status), message_sid(sid), early_status(sid)]
         return str(self._status(keys=keys, args=[status, RECORD_TTL_SECONDS]).decode())
 
-    def release(self, record_id: str, *, ambiguous: bool) -> None:
+    def release(self, record_id: str, *, ambiguous: bool, refund: bool = False) -> None:
         """Give the record back after a failed attempt.
 
         A send that surely did not happen (429, refused connection) goes back to pending; one
         that may have happened (a dropped answer, a 5xx) stays 'sending' with its lease
-        expired, so the next attempt looks it up at Twilio before sending again.
+        expired, so the next attempt looks it up at Twilio before sending again. ``refund``
+        gives the attempt back: a 429 was never processed, so it must not use up the retries.
         """
-        if ambiguous:
-            self.redis.hset(outbox_key(record_id), "lease_until", "0")
-        else:
-            self.redis.hset(outbox_key(record_id), mapping={"status": PENDING, "lease_until": "0"})
+        with self.redis.pipeline() as pipe:
+            if ambiguous:
+                pipe.hset(outbox_key(record_id), "lease_until", "0")
+            else:
+                pipe.hset(outbox_key(record_id), mapping={"status": PENDING, "lease_until": "0"})
+            if refund:
+                pipe.hincrby(outbox_key(record_id), "attempts", -1)
+            pipe.execute()
