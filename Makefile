@@ -61,8 +61,14 @@ evaluate: $(STAMP)
 # Override with e.g. `make bench BENCH_ARGS="--runs 3 --seconds 5"`.
 .PHONY: bench
 BENCH_ARGS ?= --runs 5 --seconds 10 --connections 16
+# Broadcast drain at 10/100/1,000/s and the highest rate, with worker/web memory; Redis bytes per
+# subscriber and conversation (benchmarks 3 and 4). DRAIN_ARGS="--scenarios 1000 --full-runs 1" for one.
+DRAIN_ARGS ?= --runs 3 --full-runs 3
+MEMORY_ARGS ?= --runs 3
 bench: $(STAMP)
 	$(BIN)/python -m bench.webhook $(BENCH_ARGS)
+	$(BIN)/python -m bench.broadcast_drain $(DRAIN_ARGS)
+	$(BIN)/python -m bench.memory $(MEMORY_ARGS)
 
 # After changing an English string: extract, then merge into every language's catalog.
 catalogs: $(STAMP)

@@ -9,7 +9,7 @@ Protocol (line-based, on stdin/stdout, so no second port and no control over HTT
 
 * at start it prints one JSON line: ``{"base_url", "account_sid", "auth_token"}``;
 * each ``stats`` line read from stdin prints one JSON line of counts (see ``Tally.snapshot``);
-* ``timeline`` prints the creates per whole second, ``quit`` (or end of stdin, or SIGTERM)
+* ``timeline`` prints the creates and the 429s per whole second, ``quit`` (or end of stdin, or SIGTERM)
   prints the final stats and exits.
 
 Counts never include a number or a body; duplicates are counted, not listed.
@@ -45,6 +45,7 @@ class Tally:
         self.outcomes: Counter[str] = Counter()
         self.recipients: Counter[str] = Counter()
         self.per_second: Counter[int] = Counter()
+        self.limited_per_second: Counter[int] = Counter()
         self.first_created: float | None = None
         self.last_created: float | None = None
 
@@ -55,6 +56,8 @@ class Tally:
                 break
             self.cursor += 1
             self.outcomes[rec.outcome] += 1
+            if rec.outcome in ("rate_limited", "in_flight_limited"):
+                self.limited_per_second[int(rec.time)] += 1
             if rec.outcome == "created":
                 self.recipients[rec.fields.get("To", "")] += 1
                 self.per_second[int(rec.time)] += 1
@@ -84,9 +87,11 @@ class Tally:
             "now": time.time(),
         }
 
-    def timeline(self) -> dict[str, int]:
+    def timeline(self) -> dict[str, dict[str, int]]:
+        """Creates and 429s per whole second of the fake's clock."""
         self._fold(self.fake.requests)
-        return {str(second): count for second, count in sorted(self.per_second.items())}
+        return {"created": {str(s): n for s, n in sorted(self.per_second.items())},
+                "limited": {str(s): n for s, n in sorted(self.limited_per_second.items())}}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

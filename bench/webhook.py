@@ -219,8 +219,8 @@ def report(args: argparse.Namespace, servers: list[Server], results: dict[str, l
     lines += [
         "",
         f"- command: `.venv/bin/python -m bench.webhook --runs {args.runs} --seconds {args.seconds:g} "
-        f"--connections {args.connections} --warmup {args.warmup:g}`",
-        f"- gunicorn (both apps): `gunicorn {' '.join(gunicorn_args(0, args.workers)).replace(':0', ':<free port>')} "
+        f"--connections {args.connections} --warmup {args.warmup:g} --apps {args.apps}`",
+        f"- gunicorn (every app): `gunicorn {' '.join(gunicorn_args(0, args.workers)).replace(':0', ':<free port>')} "
         f"<app>` with apps {', '.join(f'`{s.target}`' for s in servers)}",
         f"- load: {args.connections} connections on 127.0.0.1, {args.runs} runs × {args.seconds:g} s per app "
         f"(alternating), {args.warmup:g} s warm-up each; every request a signed Twilio inbound POST "

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import timeit
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -249,26 +247,10 @@ def test_a_url_twilio_cannot_parse_is_refused_not_an_error(url: str) -> None:
     assert not signature_is_valid("t", url, {}, "x")
 
 
-def test_it_costs_microseconds_and_far_less_than_twilios() -> None:
-    url = f"{PUBLIC_BASE_URL}/twilio/messages"
-    form = ImmutableMultiDict({"MessageSid": "SM" + "a" * 32, "AccountSid": "AC" + "b" * 32,
-                               "From": NUMBER, "To": "+15005550006", "Body": "RISKS", "NumMedia": "0",
-                               "SmsStatus": "received", "ApiVersion": "2010-04-01", "NumSegments": "1"})
-    token = "t" * 32
-    signature = sign(url, dict(form), token)
-    assert signature_is_valid(token, url, form, signature)
-    n = 2000
-    ours = min(timeit.repeat(lambda: signature_is_valid(token, url, form, signature), number=n, repeat=5)) / n
-    theirs = min(timeit.repeat(lambda: RequestValidator(token).validate(url, form, signature),
-                               number=n, repeat=5)) / n
-    assert ours < 50e-6, f"{ours * 1e6:.1f} µs per check"
-    assert ours < theirs / 2, f"ours {ours * 1e6:.1f} µs, twilio's {theirs * 1e6:.1f} µs"
-
-
-def test_compare_is_constant_time_over_bytes() -> None:
-    # A non-ASCII header cannot be Twilio's and must not make compare_digest raise.
+def test_a_non_ascii_header_is_refused_not_an_error() -> None:
+    # It cannot be Twilio's, and hmac.compare_digest would raise on a non-ASCII str.
     assert not signature_is_valid("t", DOCS_URL, DOCS_PARAMS, "é" * 28)
-    assert hmac.compare_digest(b"a", b"a")
+    assert not twilio_says("t", DOCS_URL, DOCS_PARAMS, "é" * 28)
 
 
 # --- through the real app -------------------------------------------------------------------
