@@ -9,7 +9,9 @@ Protocol (line-based, on stdin/stdout, so no second port and no control over HTT
 
 * at start it prints one JSON line: ``{"base_url", "account_sid", "auth_token"}``;
 * each ``stats`` line read from stdin prints one JSON line of counts (see ``Tally.snapshot``);
-* ``timeline`` prints the creates and the 429s per whole second, ``quit`` (or end of stdin, or SIGTERM)
+* ``timeline`` prints the creates and the 429s per whole second; ``arrivals`` prints, for each
+  recipient, when the first create for it arrived (the benchmark's own made-up numbers, for
+  end-to-end latency; nothing else is ever printed per recipient); ``quit`` (or end of stdin, or SIGTERM)
   prints the final stats and exits.
 
 Counts never include a number or a body; duplicates are counted, not listed.
@@ -48,6 +50,7 @@ class Tally:
         self.limited_per_second: Counter[int] = Counter()
         self.first_created: float | None = None
         self.last_created: float | None = None
+        self.first_arrival: dict[str, float] = {}
 
     def _fold(self, records: list[RecordedRequest]) -> None:
         while self.cursor < len(records):
@@ -59,6 +62,7 @@ class Tally:
             if rec.outcome in ("rate_limited", "in_flight_limited"):
                 self.limited_per_second[int(rec.time)] += 1
             if rec.outcome == "created":
+                self.first_arrival.setdefault(rec.fields.get("To", ""), rec.time)
                 self.recipients[rec.fields.get("To", "")] += 1
                 self.per_second[int(rec.time)] += 1
                 self.first_created = rec.time if self.first_created is None else self.first_created
@@ -121,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(tally.snapshot()), flush=True)
             elif command == "timeline":
                 print(json.dumps(tally.timeline()), flush=True)
+            elif command == "arrivals":
+                tally.snapshot()
+                print(json.dumps(tally.first_arrival), flush=True)
             elif command == "quit":
                 break
     finally:

@@ -1,9 +1,10 @@
-"""Taking one inbound message: dedupe, route, remember, enqueue, all in one transaction.
+"""Taking one inbound message: dedupe, route, remember, queue the replies, in one transaction.
 
 Either everything happens (the MessageSid is marked seen, the conversation updated, the
-outbox records and their jobs queued) or nothing does, so a crash between steps cannot
-lose a message that Twilio was told we took, and a retried delivery cannot answer twice.
-Concurrent deliveries of the same MessageSid race on WATCH: one wins, the rest see it seen.
+outbox records written and queued on the reply stream) or nothing does, so a crash between
+steps cannot lose a message, and a message taken again (reclaimed from the inbound stream
+after a crash) cannot be answered twice. Concurrent takes of one person's messages race on
+WATCH: one wins, the others route again with the state it left.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from redis import Redis, RedisError, WatchError
-from rq import Queue, Retry
 
 from bot import subscriptions
 from bot.config import Config
 from bot.crypto import AddressBook
-from bot.keys import REAL, REPLY_QUEUE, Keys, daily_stats
+from bot.keys import REAL, Keys, daily_stats
 from bot.keys import held_back as held_back_key
 from bot.language import Detector, no_detector
 from bot.limits import Usage, held_back
@@ -27,11 +27,11 @@ from bot.metrics import count_inbound
 from bot.models import Conversation, Decision, Inbound
 from bot.router import CONFIRM, route
 from bot.stored import texts
+from bot.streams import REPLY_STREAM
 from bot.text import normalize
 from messages.render import page_count
 from workers.outbox import Outbox
 
-DELIVER_JOB = "workers.jobs.deliver"
 _MAX_WATCH_RETRIES = 50
 
 
@@ -47,12 +47,6 @@ class Accepted:
     decision: Decision
     record_ids: tuple[str, ...]
     person: str
-
-
-def retry_policy(config: Config) -> Retry:
-    """Backoff for transient send failures (needs the worker's scheduler)."""
-    intervals = [1, 2, 4, 8, 16, 32, 60, 120][: config.reply_retries]
-    return Retry(max=config.reply_retries, interval=intervals)
 
 
 class Intake:
@@ -73,7 +67,6 @@ class Intake:
         self.addresses = addresses
         self.keys = keys
         self.transport = transport
-        self.queue = Queue(REPLY_QUEUE, connection=redis)
 
     def accept(self, inbound: Inbound) -> Accepted | None:
         """Route and queue ``inbound``; None when this MessageSid was already taken."""
@@ -197,14 +190,6 @@ class Intake:
                 "locale": decision.language,
                 "reply": json.dumps(reply.to_dict()),
             })
-            self.queue.enqueue_call(
-                DELIVER_JOB,
-                args=(record_id,),
-                job_id=record_id,
-                retry=retry_policy(self.config),
-                result_ttl=300,
-                failure_ttl=7 * 86400,
-                pipeline=p,  # type: ignore[arg-type]
-            )
+            p.xadd(REPLY_STREAM, {"record": record_id})  # type: ignore[attr-defined]
             record_ids.append(record_id)
         return tuple(record_ids)

@@ -19,8 +19,13 @@ class Keys:
     prefix: str = REAL
 
     def seen(self, message_sid: str) -> str:
-        """Set once per inbound MessageSid: Twilio may deliver a message twice."""
+        """Set when a MessageSid has been routed and answered: a message reclaimed from the
+        inbound stream after a crash is not answered twice."""
         return f"{self.prefix}:seen:{message_sid}"
+
+    def received(self, message_sid: str) -> str:
+        """Set by the webhook when it queues a MessageSid, so a copy is not queued again."""
+        return f"{self.prefix}:received:{message_sid}"
 
     def conversation(self, channel: str, person: str) -> str:
         """One conversation per person and channel; expires when idle."""

@@ -28,6 +28,7 @@ from rq.utils import str_to_date
 
 from bot.keys import BROADCAST_QUEUE, BROADCAST_SCAN, REAL, REPLY_QUEUE, metric
 from bot.models import Decision
+from bot.streams import INBOUND_STREAM, REPLY_STREAM, WorkStream
 from messages.languages import LANGUAGES
 from messages.topics import TOPICS
 
@@ -41,7 +42,11 @@ CONTROL_INTENTS = frozenset({
 INTENTS = CONTROL_INTENTS | frozenset(TOPICS)
 KINDS = frozenset({"reply", "broadcast"})
 HELD_BACK_REASONS = frozenset({"rate", "loop"})
-QUEUES = (REPLY_QUEUE, BROADCAST_QUEUE)
+INBOUND_QUEUE = "inbound"
+QUEUES = (INBOUND_QUEUE, REPLY_QUEUE, BROADCAST_QUEUE)
+# Queues that are (also) Redis streams: inbound messages to route, replies to send. The reply
+# queue's RQ jobs are its retries.
+STREAMS = {INBOUND_QUEUE: INBOUND_STREAM, REPLY_QUEUE: REPLY_STREAM}
 BROADCAST_COUNTS = ("total", "sent", "delivered", "failed", "undelivered", "skipped")
 MAX_BROADCASTS = 200  # series per scrape; older broadcasts beyond this are left out
 # Upper bounds (seconds) of the queue-wait histogram; +Inf is implied.
@@ -123,17 +128,21 @@ def observe_queue_wait(redis: Redis, seconds: float) -> None:
         pipe.execute()
 
 
-def queue_wait(redis: Redis, record_id: str, namespace: str) -> str:
-    """For a record's own delivery job: observe how long it waited in the queue.
+def queue_wait(redis: Redis, record_id: str, namespace: str, queued_at: float | None = None) -> str:
+    """For a reply: observe how long it waited, from the reply stream (``queued_at``) or in
+    its own retry job.
 
     Returns the wait in milliseconds for the send's log line, or "" when this delivery is
-    not its own job (a broadcast batch sends many records in one job).
+    neither (a broadcast batch sends many records in one job).
     """
-    job = get_current_job()
-    if job is None or job.id != record_id or job.enqueued_at is None:
-        return ""
-    started = job.started_at or rq_now()
-    seconds = max(0.0, (started - job.enqueued_at).total_seconds())
+    if queued_at is not None:
+        seconds = max(0.0, time.time() - queued_at)
+    else:
+        job = get_current_job()
+        if job is None or job.id != record_id or job.enqueued_at is None:
+            return ""
+        started = job.started_at or rq_now()
+        seconds = max(0.0, (started - job.enqueued_at).total_seconds())
     if namespace == REAL:
         observe_queue_wait(redis, seconds)
     return f"{seconds * 1000:.0f}"
@@ -148,7 +157,7 @@ class QueueState:
 
 
 def queue_state(redis: Redis, name: str, now: float | None = None) -> QueueState:
-    """How many jobs wait in a queue, and how long the oldest of them has waited."""
+    """How many entries or jobs wait in a queue, and how long the oldest has waited."""
     queue = Queue(name, connection=redis)
     depth = queue.count
     oldest: float | None = None
@@ -158,6 +167,11 @@ def queue_state(redis: Redis, name: str, now: float | None = None) -> QueueState
         if raw:
             oldest = max(0.0, now - str_to_date(raw).timestamp())
             break
+    if name in STREAMS:
+        waiting, age = WorkStream(redis, STREAMS[name], 0).depth_and_oldest_age(now)
+        depth += waiting
+        if age is not None:
+            oldest = age if oldest is None else max(oldest, age)
     return QueueState(name, depth, oldest)
 
 

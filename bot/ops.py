@@ -11,7 +11,6 @@ from flask import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
 from bot import metrics
-from bot.keys import REPLY_QUEUE
 from bot.services import services
 
 blueprint = Blueprint("ops", __name__)
@@ -22,8 +21,9 @@ log = logging.getLogger("bot.ops")
 def healthz() -> Any:
     """200 when the bot can answer: Redis up, a worker alive, replies not stuck; else 503.
 
-    Only the reply queue's age is judged: broadcasts are paced on purpose (quiet hours, a
-    pace per hour), so their oldest job may rightly wait long; it is reported all the same.
+    Only the inbound and reply queues' ages are judged: broadcasts are paced on purpose
+    (quiet hours, a pace per hour), so their oldest job may rightly wait long; it is reported
+    all the same.
     """
     svc = services()
     limit = svc.config.health_max_queue_age_seconds
@@ -40,7 +40,7 @@ def healthz() -> Any:
         problems.append("no worker alive")
     for state in queues:
         age = state.oldest_age_seconds
-        if state.name == REPLY_QUEUE and age is not None and age > limit:
+        if state.name in metrics.STREAMS and age is not None and age > limit:
             problems.append(f"oldest job in '{state.name}' has waited {age:.0f}s (limit {limit}s)")
     body = {
         "status": "unhealthy" if problems else "ok",

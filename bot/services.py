@@ -10,6 +10,7 @@ from redis import Redis
 
 from bot.config import Config
 from bot.crypto import AddressBook
+from bot.inbox import Inbox
 from bot.intake import Intake
 from bot.keys import REAL, SIMULATED, Keys
 from bot.language import Detector, LinguaDetector, no_detector
@@ -21,7 +22,8 @@ class Services:
     config: Config
     redis: Redis
     addresses: AddressBook
-    intake: Intake  # real conversations, from Twilio
+    inbox: Inbox  # where the webhook queues real messages from Twilio
+    intake: Intake  # routes real conversations (in the worker; in tests, in process)
     simulator: Intake  # simulated conversations, kept apart
     outbox: Outbox  # status callbacks move its records
 
@@ -35,6 +37,7 @@ class Services:
             config=config,
             redis=redis,
             addresses=addresses,
+            inbox=Inbox(redis, addresses, Keys(REAL), config.dedupe_ttl_hours),
             intake=Intake(redis, config, addresses, Keys(REAL), transport, detect),
             simulator=Intake(redis, config, addresses, Keys(SIMULATED), "local", detect),
             outbox=Outbox(redis),

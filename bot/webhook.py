@@ -1,7 +1,9 @@
-"""``POST /twilio/messages``: check, parse, dedupe, hand over, acknowledge.
+"""``POST /twilio/messages``: check, parse, queue once, acknowledge.
 
-Everything slow (rendering, sending) happens in a worker; the view answers Twilio with an
-empty TwiML ``<Response/>`` in milliseconds. Unsigned requests never reach the intake.
+The view checks the signature, parses the form and hands the sealed message to the inbound
+stream in one Redis call (``bot.inbox``); routing, state and sending happen in a worker. It
+answers Twilio with an empty TwiML ``<Response/>`` in about a millisecond. Unsigned requests
+never reach Redis.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import time
 from flask import Blueprint, Response, g, request
 from redis.exceptions import RedisError
 
-from bot.intake import Accepted
 from bot.logs import scrub
 from bot.models import Inbound
 from bot.services import services
@@ -80,16 +81,12 @@ def _return_request_id(response: Response) -> Response:
 
 
 def log_inbound(outcome: str, inbound: Inbound | None, person: str | None,
-                accepted: Accepted | None, level: int = logging.INFO, exc: bool = False) -> None:
-    """The one log line of an inbound message: ids, pseudonym and routing, never number or text."""
-    decision = accepted.decision if accepted else None
+                level: int = logging.INFO, exc: bool = False) -> None:
+    """The webhook's log line for a message: ids and pseudonym, never number or text. (The
+    worker logs its routing under the same request id.)"""
     log.log(level, "inbound message %s", outcome, exc_info=exc, extra={
         "request_id": g.request_id, "outcome": outcome,
         "channel": inbound.channel if inbound else None, "person": person,
-        "intent": decision.intent if decision else None,
-        "language": decision.language if decision else None,
-        "replies": len(accepted.record_ids) if accepted else 0,
-        "held_back": decision.held_back if decision else None,
         "duplicate": outcome == "duplicate",
         "duration_ms": round((time.perf_counter() - g.started) * 1000, 1),
     })
@@ -104,13 +101,13 @@ def inbound_message() -> Response:
     try:
         inbound = parse_inbound(request.form, svc.config.max_body_chars, time.time())
     except BadInbound as error:
-        log_inbound("invalid", None, None, None)
+        log_inbound("invalid", None, None)
         return plain(400, str(error))
     person = svc.addresses.pseudonym(inbound.number)
     try:
-        accepted = svc.intake.accept(inbound)
-    except RedisError:
-        log_inbound("redis_unavailable", inbound, person, None, logging.ERROR, exc=True)
+        queued = svc.inbox.receive(inbound, g.request_id)
+    except RedisError:  # down, or out of memory: Twilio delivers the message again later
+        log_inbound("redis_unavailable", inbound, person, logging.ERROR, exc=True)
         return plain(503, "temporarily unavailable")
-    log_inbound("duplicate" if accepted is None else "accepted", inbound, person, accepted)
+    log_inbound("queued" if queued else "duplicate", inbound, person)
     return Response(EMPTY_TWIML, status=200, content_type=TWIML_CONTENT_TYPE)

@@ -27,8 +27,13 @@ from twilio.request_validator import RequestValidator
 from bot import create_app
 from bot.config import Config
 from bot.embedded_redis import RedisServer
+from bot.keys import REPLY_QUEUE
 from bot.logs import JsonFormatter, ScrubFilter
+from bot.services import services
+from bot.streams import INBOUND_STREAM, REPLY_STREAM, WorkStream
 from tests.fake_twilio import FakeTwilio
+from workers.inbound import LEASE_SECONDS as INBOUND_LEASE
+from workers.inbound import InboundPump
 
 pytest_plugins = ("tests.browser", "tests.isolated")  # browser fixtures; the `stack` of tests that kill things
 
@@ -290,6 +295,27 @@ def sign(url: str, params: dict[str, str] | list[tuple[str, str]], token: str) -
     return str(validator.compute_signature(url, params))
 
 
+def nothing_queued(redis: Redis) -> bool:
+    """No inbound message was received or queued, and no reply is waiting to be sent."""
+    return (redis.xlen(INBOUND_STREAM) == 0 and redis.xlen(REPLY_STREAM) == 0
+            and not list(redis.scan_iter(match="msb:received:*")) and redis.llen(f"rq:queue:{REPLY_QUEUE}") == 0)
+
+
+def route_queued(app: Flask, message_sid: str, timeout: float = 10.0) -> None:
+    """Run the worker's routing step in the test process, so that a test sees a posted
+    message routed (its replies in the outbox) when ``post`` returns. The session's worker
+    may route it first; then wait for that."""
+    with app.app_context():
+        svc = services()
+        pump = InboundPump(WorkStream(svc.redis, INBOUND_STREAM, INBOUND_LEASE), svc.inbox, svc.intake)
+        while pump.step("tests", block_seconds=None):
+            pass
+        deadline = time.monotonic() + timeout
+        while not svc.redis.exists(svc.intake.keys.seen(message_sid)):
+            assert time.monotonic() < deadline, "the posted message was never routed"
+            time.sleep(0.01)
+
+
 class Twilio:
     """Builds signed webhook posts the way Twilio sends them."""
 
@@ -317,7 +343,10 @@ class Twilio:
         url = f"{self.config.public_base_url}{path}"
         headers = {"X-Twilio-Signature": signature if signature is not None
                    else sign(url, form, self.config.twilio_auth_token)}
-        return self.client.post(path, data=form, headers=headers)
+        response = self.client.post(path, data=form, headers=headers)
+        if path == "/twilio/messages" and response.status_code == 200:
+            route_queued(self.client.application, form["MessageSid"])
+        return response
 
     def send(self, body: str, sender: str = "+14155550123", **extra: str):
         return self.post(self.form(body, sender, **extra))

@@ -64,12 +64,12 @@ def test_the_chat_answers_in_spanish_without_a_worker(lonely_config: Config) -> 
     assert "---- topic: menu | language: es" in whatsapp
     assert "segment" not in whatsapp
     assert shown(render(Reply.menu(), "es", "whatsapp").text) in whatsapp
-    # Only the simulated namespace and the local outbox were used; the jobs wait harmlessly.
+    # Only the simulated namespace and the local outbox were used; the queued replies wait harmlessly.
     redis = Redis.from_url(lonely_config.redis_url)
     try:
         assert list(redis.scan_iter("msb:conv:*")) == []
         assert len(list(redis.scan_iter("msb:sim:conv:*"))) == 2
-        assert redis.llen("rq:queue:replies") == 2
+        assert redis.xlen("msb:replies") == 2
     finally:
         redis.close()
 

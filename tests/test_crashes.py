@@ -7,6 +7,7 @@ Slow (tens of seconds each): marked ``slow`` and bounded by the timeouts below.
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from collections import Counter
 
@@ -18,7 +19,7 @@ from bot import create_app
 from bot.broadcasts import DONE, Broadcasts, Draft
 from bot.keys import REAL, Keys
 from messages.model import Channel
-from tests.conftest import Twilio
+from tests.conftest import SENT, Twilio, sign
 from tests.fake_twilio import FakeTwilio
 from tests.isolated import Stack
 from tests.test_broadcasts import seed
@@ -76,6 +77,42 @@ def test_kill_9_three_times_during_a_10000_recipient_broadcast_loses_and_doubles
     assert_each_once(twilio, 10_000)
     assert outbox_statuses(stack.redis) == {"sent": 10_000}
     assert broadcasts.get(broadcast_id).counts["sent"] == 10_000  # type: ignore[union-attr]
+
+
+def test_kill_9_while_messages_are_routed_and_replies_in_flight_answers_each_once(
+    stack: Stack, twilio: FakeTwilio
+) -> None:
+    """The webhook only queues; the workers route and send. A worker killed with messages
+    half-routed and replies waiting on Twilio leaves them pending in the streams; another
+    worker reclaims them after the lease (a minute: longer than a send may take) and the
+    outbox's lookup keeps a reply that did go out from going again."""
+    twilio.latency = 0.3  # a killed worker has about 30 replies in flight
+    workers = [stack.start_worker(), stack.start_worker()]
+    client = create_app(stack.config).test_client()
+    inbound = Twilio(client, stack.config)
+    senders = [f"+1628555{i:04d}" for i in range(400)]
+    for index, sender in enumerate(senders):
+        form = inbound.form(("RISKS", "TRIALS", "COST", "MSC")[index % 4], sender)
+        SENT.record(form)
+        url = f"{stack.config.public_base_url}/twilio/messages"
+        response = client.post("/twilio/messages", data=form,
+                               headers={"X-Twilio-Signature": sign(url, form, stack.config.twilio_auth_token)})
+        assert response.status_code == 200
+        if index == 200:
+            stack.wait_until("replies in flight", lambda: twilio.api_calls >= 100, timeout=30)
+            victim = workers.pop(0)
+            stack.kill_worker(victim)
+            consumer = f"{socket.gethostname()}-{victim.process.pid}"  # type: ignore[union-attr]
+            held = [stack.redis.xpending_range(stream, "workers", "-", "+", 1000, consumername=consumer)
+                    for stream in ("msb:inbound", "msb:replies")]
+            workers.append(stack.start_worker())
+    stack.wait_until("every message answered", lambda: len({m["to"] for m in twilio.messages}) >= 400,
+                     timeout=150)
+    time.sleep(1.0)  # a second reply would be on its way by now
+    assert sum(map(len, held)) > 0, "the killed worker held nothing: the test proved nothing"
+    assert_each_once(twilio, 400)
+    assert outbox_statuses(stack.redis) == {"sent": 400}
+    assert stack.redis.xlen("msb:inbound") == 0 and stack.redis.xlen("msb:replies") == 0
 
 
 def test_sigterm_lets_the_worker_finish_its_job_and_exit(

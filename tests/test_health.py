@@ -44,7 +44,7 @@ def test_200_with_redis_and_the_session_worker(client, worker: WorkerProcess, re
     assert response.status_code == 200, body
     assert body["status"] == "ok" and body["redis"] == "ok" and body["problems"] == []
     assert body["workers"] >= 1
-    assert set(body["queues"]) == {REPLY_QUEUE, BROADCAST_QUEUE}
+    assert set(body["queues"]) == {"inbound", REPLY_QUEUE, BROADCAST_QUEUE}
     assert body["queues"][REPLY_QUEUE]["depth"] == 0
     assert body["queues"][REPLY_QUEUE]["oldest_age_seconds"] is None
     assert body["max_queue_age_seconds"] == 300
@@ -118,6 +118,23 @@ def test_503_when_the_oldest_reply_has_waited_too_long(spare_app: Flask, spare: 
     assert body["queues"][REPLY_QUEUE]["oldest_age_seconds"] >= 301
     [problem] = body["problems"]
     assert problem.startswith("oldest job in 'replies' has waited")
+
+
+@pytest.mark.parametrize("stream", ["msb:inbound", "msb:replies"])
+def test_503_when_a_message_or_reply_has_waited_too_long_in_its_stream(
+    spare_app: Flask, spare: Redis, registered: SimpleWorker, stream: str
+) -> None:
+    """Nobody reads the stream (the workers are stuck or busy elsewhere): the oldest entry's
+    id says when it was added."""
+    name = "inbound" if stream == "msb:inbound" else REPLY_QUEUE
+    spare.xadd(stream, {"record": "r-health-3"}, id=f"{int((time.time() - 400) * 1000)}-0")
+    spare.xadd(stream, {"record": "r-health-4"})
+    status, body = healthz(spare_app)
+    assert status == 503
+    assert body["queues"][name]["depth"] == 2
+    assert 400 <= body["queues"][name]["oldest_age_seconds"] < 460
+    [problem] = body["problems"]
+    assert problem.startswith(f"oldest job in '{name}' has waited")
 
 
 def test_the_age_limit_is_configurable(config: Config, spare: Redis, registered: SimpleWorker) -> None:

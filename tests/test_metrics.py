@@ -11,6 +11,8 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -23,7 +25,7 @@ from bot.logs import JsonFormatter, ScrubFilter, TextFormatter
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.services import services
-from tests.conftest import PUBLIC_BASE_URL, Twilio, WorkerProcess, sign
+from tests.conftest import PUBLIC_BASE_URL, SENT, Twilio, WorkerProcess, sign
 from tests.fake_twilio import FakeTwilio
 
 NUMBER = "+14155550123"
@@ -161,7 +163,8 @@ def test_counts_are_exact_and_labels_carry_no_number(
     assert value(series, "msb_queue_wait_seconds_count") == expected_sends
     assert 0 <= value(series, "msb_queue_wait_seconds_sum") < 60
     assert value(series, "msb_workers") >= 1
-    assert {dict(labels)["queue"] for labels in family(series, "msb_queue_depth")} == {"replies", "broadcasts"}
+    queues = {dict(labels)["queue"] for labels in family(series, "msb_queue_depth")}
+    assert queues == {"inbound", "replies", "broadcasts"}
     assert_no_number(text)
     for (_, labels), _v in series.items():
         for name, label in labels:
@@ -247,6 +250,26 @@ def inbound_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "bot.webhook" and r.msg.startswith("inbound message")]
 
 
+def routed_lines(caplog: pytest.LogCaptureFixture, request_ids: list[str],
+                 timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The routing lines of these requests, as JSON payloads, in request order: written by
+    the test process or by the session's worker, whichever routed the message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found: dict[str, dict[str, Any]] = {}
+        for record in caplog.records:
+            if record.name == "workers.inbound" and record.msg == "inbound message routed":
+                found[record.request_id] = json.loads(formatted(record)[0])  # type: ignore[attr-defined]
+        for path in SENT.worker_logs:
+            for line in Path(path).read_text(errors="replace").splitlines() if Path(path).exists() else []:
+                if '"inbound message routed"' in line:
+                    payload = json.loads(line)
+                    found.setdefault(payload.get("request_id"), payload)
+        if all(rid in found for rid in request_ids) or time.monotonic() > deadline:
+            return [found[rid] for rid in request_ids if rid in found]
+        time.sleep(0.05)
+
+
 def formatted(record: logging.LogRecord) -> tuple[str, str]:
     """The record as production (JSON) and development (text) would write it."""
     clone = logging.makeLogRecord(record.__dict__)
@@ -254,32 +277,41 @@ def formatted(record: logging.LogRecord) -> tuple[str, str]:
     return JsonFormatter().format(clone), TextFormatter().format(clone)
 
 
-def test_one_log_line_per_inbound_message_without_the_number(
+def test_one_log_line_per_inbound_message_and_one_when_routed_without_the_number(
     inbound: Twilio, app: Flask, caplog: pytest.LogCaptureFixture, twilio: FakeTwilio, redis: Redis,
 ) -> None:
+    """The webhook logs what it took; the worker logs how it routed it, under the same
+    request id, so one message's story can be followed across processes."""
     caplog.set_level(logging.DEBUG)
     form = inbound.form("RISKS", NUMBER)
     inbound.post(form)
-    inbound.post(form)  # a duplicate is one more line, marked as such
+    inbound.post(form)  # a duplicate is one more webhook line, marked as such, and not routed
     inbound.send("RIESGOS", SPANISH)
-    records = inbound_lines(caplog)
-    assert len(records) == 3
+    received = inbound_lines(caplog)
+    assert len(received) == 3
+    first, duplicate, spanish_received = received
+    routed = routed_lines(caplog, [first.request_id, duplicate.request_id, spanish_received.request_id])
+    assert len(routed) == 2  # the duplicate was never queued, so never routed
     with app.app_context():
         pseudonym = services().addresses.pseudonym(NUMBER)
-    first, duplicate, spanish = records
-    assert (first.outcome, first.duplicate, first.intent, first.language, first.replies) == \
-        ("accepted", False, "risks", "en", 1)
-    assert (duplicate.outcome, duplicate.duplicate, duplicate.replies) == ("duplicate", True, 0)
+    assert (first.outcome, first.duplicate) == ("queued", False)
+    assert (duplicate.outcome, duplicate.duplicate) == ("duplicate", True)
     assert first.person == duplicate.person == pseudonym
-    assert (spanish.language, spanish.replies, spanish.held_back) == ("es", 2, None)
     assert first.request_id != duplicate.request_id  # no idempotency token: ids are generated
-    for record in records:
+    risks, spanish = routed
+    assert (risks["outcome"], risks["intent"], risks["language"], risks["replies"], risks["person"]) == \
+        ("routed", "risks", "en", 1, pseudonym)
+    assert (spanish["language"], spanish["replies"], spanish["held_back"]) == ("es", 2, None)
+    for payload in routed:
+        assert payload["channel"] == "sms" and payload["duration_ms"] >= 0 and payload["queue_wait_ms"] >= 0
+        assert_no_number(json.dumps(payload))
+        assert "RIESGOS" not in json.dumps(payload) and "RISKS" not in json.dumps(payload)
+    for record in received:
         assert record.channel == "sms"
         assert isinstance(record.duration_ms, float) and record.duration_ms >= 0
         as_json, as_text = formatted(record)
         payload = json.loads(as_json)
-        for name in ("request_id", "person", "channel", "intent", "language", "replies",
-                     "held_back", "duplicate", "duration_ms"):
+        for name in ("request_id", "person", "channel", "outcome", "duplicate", "duration_ms"):
             assert name in payload
         assert f"person={record.person}" in as_text and f"request_id={record.request_id}" in as_text
         for text in (as_json, as_text):
@@ -292,9 +324,9 @@ def test_a_held_back_message_logs_its_reason(inbound: Twilio, caplog: pytest.Log
     caplog.set_level(logging.INFO)
     for _ in range(4):
         inbound.send("RISKS", NUMBER)
-    records = inbound_lines(caplog)
-    assert [r.held_back for r in records] == [None, None, None, "loop"]
-    assert [r.replies for r in records] == [1, 1, 1, 0]
+    records = routed_lines(caplog, [r.request_id for r in inbound_lines(caplog)])  # type: ignore[attr-defined]
+    assert [r["held_back"] for r in records] == [None, None, None, "loop"]
+    assert [r["replies"] for r in records] == [1, 1, 1, 0]
 
 
 def test_the_request_id_is_twilios_idempotency_token_or_a_fresh_one(

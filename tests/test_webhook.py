@@ -10,15 +10,13 @@ import pytest
 import requests
 from flask import Flask
 from redis import Redis
-from rq import Queue
 from werkzeug.serving import make_server
 
 from bot import create_app
 from bot.config import Config
-from bot.keys import REPLY_QUEUE
 from messages.model import Channel, Reply
 from messages.render import render
-from tests.conftest import PUBLIC_BASE_URL, Twilio, WorkerProcess, sign
+from tests.conftest import PUBLIC_BASE_URL, Twilio, WorkerProcess, nothing_queued, sign
 from tests.fake_twilio import FakeTwilio
 
 NUMBER = "+14155550123"
@@ -104,7 +102,7 @@ def test_a_bad_or_missing_signature_is_refused_and_nothing_is_sent(
     else:
         response = inbound.post(form, signature=signature)
     assert response.status_code == 403
-    assert len(Queue(REPLY_QUEUE, connection=redis)) == 0
+    assert nothing_queued(redis)
     settle(0.5)
     assert twilio.messages == []
 
@@ -204,19 +202,19 @@ def test_bad_requests_get_a_clear_4xx_and_nothing_is_queued(
     response = inbound.post(form)
     assert response.status_code == status
     assert response.data.strip()
-    assert len(Queue(REPLY_QUEUE, connection=redis)) == 0
+    assert nothing_queued(redis)
 
 
 def test_a_json_body_is_refused_with_415(inbound: Twilio, redis: Redis) -> None:
     response = inbound.client.post("/twilio/messages", json={"Body": "RISKS"})
     assert response.status_code == 415
-    assert len(Queue(REPLY_QUEUE, connection=redis)) == 0
+    assert nothing_queued(redis)
 
 
 def test_an_oversized_request_is_refused_with_413(inbound: Twilio, redis: Redis) -> None:
     form = inbound.form("x" * 70_000, NUMBER)
     assert inbound.post(form).status_code == 413
-    assert len(Queue(REPLY_QUEUE, connection=redis)) == 0
+    assert nothing_queued(redis)
 
 
 def test_healthz_is_200_with_redis_and_503_without(client, config: Config) -> None:

@@ -1,16 +1,26 @@
 """The worker process: ``python -m workers``.
 
-A ``SimpleWorker`` (no fork per job: a fork costs more than sending a message, and models
-and connections load once) working the reply queue before the broadcast queue, with RQ's
-scheduler so that retries wait out their backoff.
+Three loops share one process (models and connections load once):
+
+- routing: inbound messages from the inbound stream through the intake (``workers.inbound``);
+- replies: sent from the reply stream with many in flight (``workers.replies``);
+- RQ: a ``SimpleWorker`` (no fork per job: a fork costs more than sending a message) for
+  reply retries, then broadcast jobs, with RQ's scheduler so that retries wait out their
+  backoff; and a thread that keeps broadcasts moving (``tend``).
+
+SIGTERM stops all of them after the work in hand: the job, the message being routed and the
+sends in flight.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -20,7 +30,7 @@ from bot.config import Config, ConfigError
 from bot.keys import BROADCAST_QUEUE, REPLY_QUEUE
 from bot.logs import configure_logging
 from workers.broadcasting import Broadcaster
-from workers.context import broadcaster, deliverer
+from workers.context import broadcaster, deliverer, inbound_pump, reply_sender
 
 log = logging.getLogger("workers")
 TEND_EVERY_SECONDS = 1.0
@@ -44,9 +54,11 @@ class Worker(SimpleWorker):
     a job is running), so a loop that ended for any other reason can be restarted."""
 
     asked_to_stop = False
+    stopping = threading.Event()  # the routing and reply loops watch it
 
     def request_stop(self, signum: int, frame: object) -> None:
         self.asked_to_stop = True
+        Worker.stopping.set()
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
 
@@ -61,17 +73,41 @@ def main() -> int:
     wait_for_redis(redis)
     deliverer()  # build connections and transports before the first job
     start_tending(broadcaster(), TEND_EVERY_SECONDS)
+    consumer = f"{socket.gethostname()}-{os.getpid()}"
+    pump, sender = inbound_pump(), reply_sender()
+    loops = [start_loop("route-inbound", lambda: pump.step(consumer), Worker.stopping),
+             start_loop("send-replies", lambda: sender.step(consumer), Worker.stopping)]
     while True:
         worker = Worker([REPLY_QUEUE, BROADCAST_QUEUE], connection=redis)
         log.info("worker ready")
         worker.work(with_scheduler=True, logging_level=config.log_level)
         if worker.asked_to_stop:  # SIGTERM/SIGINT: the current job finished, now leave
+            for loop in loops:
+                loop.join(timeout=5)
+            sender.shutdown(wait=True)  # the sends in flight finish and are recorded
             return 0
         # RQ gives up when Redis goes away mid-job; the job's records are safe in the outbox,
         # so wait for Redis to come back and carry on instead of dying.
         log.warning("worker loop ended without a stop request; restarting when Redis is back")
         time.sleep(1.0)
         wait_for_redis(redis, timeout=300)
+
+
+def start_loop(name: str, step: Callable[[], int], stopping: threading.Event) -> threading.Thread:
+    """Run ``step`` (which blocks up to a second waiting for work) until asked to stop; a
+    Redis outage pauses the loop instead of ending it."""
+
+    def loop() -> None:
+        while not stopping.is_set():
+            try:
+                step()
+            except Exception:
+                log.exception("%s failed; retrying in a second", name)
+                stopping.wait(1.0)
+
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def start_tending(owner: Broadcaster, every: float) -> threading.Thread:

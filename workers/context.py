@@ -12,9 +12,13 @@ from redis import Redis
 
 from bot.config import Config
 from bot.crypto import AddressBook
+from bot.streams import INBOUND_STREAM, WorkStream
+from workers import inbound
 from workers.broadcasting import Broadcaster
 from workers.delivery import Deliverer
+from workers.inbound import InboundPump
 from workers.outbox import Outbox
+from workers.replies import ReplySender
 from workers.templates import Templates
 from workers.transport import LocalOutbox, Transport, TwilioTransport
 
@@ -50,3 +54,20 @@ def broadcaster() -> Broadcaster:
     """The process's broadcast sender, sharing the deliverer's connections."""
     built = deliverer()
     return Broadcaster(built.redis, config(), built)
+
+
+@lru_cache(maxsize=1)
+def inbound_pump() -> InboundPump:
+    """The process's router of inbound messages (loads the language models once)."""
+    from bot.services import Services  # the web side's parts, built the same way
+
+    built = Services.build(config(), deliverer().redis)
+    return InboundPump(WorkStream(built.redis, INBOUND_STREAM, inbound.LEASE_SECONDS),
+                       built.inbox, built.intake)
+
+
+@lru_cache(maxsize=1)
+def reply_sender() -> ReplySender:
+    """The process's reply sender, ``SEND_CONCURRENCY`` sends in flight at most."""
+    built = deliverer()
+    return ReplySender(built.redis, config(), built, config().send_concurrency)

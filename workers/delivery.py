@@ -89,8 +89,9 @@ class Deliverer:
             namespace=record.get("namespace", "msb"),
         )
 
-    def deliver(self, record_id: str) -> str:
-        """Send the record if it still needs sending; returns the outcome for the job result."""
+    def deliver(self, record_id: str, queued_at: float | None = None) -> str:
+        """Send the record if it still needs sending; returns the outcome for the job result.
+        ``queued_at``: when the reply was queued on the reply stream (for the wait metric)."""
         record = self.outbox.get(record_id)
         if record is None:
             return "gone"  # erased or expired: nothing to send, nothing to retry
@@ -107,7 +108,8 @@ class Deliverer:
         message = self._outgoing(record)
         extra = {"record": record_id, "person": record.get("person"),
                  "channel": message.channel}
-        extra["queue_wait_ms"] = metrics.queue_wait(self.redis, record_id, record.get("namespace", "msb"))
+        extra["queue_wait_ms"] = metrics.queue_wait(self.redis, record_id, record.get("namespace", "msb"),
+                                                    queued_at)
         if message.channel == Channel.WHATSAPP:
             chosen = self._whatsapp(record, message)
             if isinstance(chosen, str):

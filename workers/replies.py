@@ -1,0 +1,100 @@
+"""Sending replies with many in flight: read the reply stream, send each on a thread pool.
+
+Why not one RQ job per reply: a SimpleWorker runs one job at a time, and a send waits about
+150 ms for Twilio, so a worker would manage six replies a second. Here up to
+``SEND_CONCURRENCY`` sends wait at once (threads: the waiting is I/O, the twilio client is
+synchronous). An entry is acknowledged once its record is final or handed to an RQ retry job
+(backoff needs RQ's scheduler); a worker killed mid-send leaves it pending, and another worker
+reclaims it after the lease, where the outbox's claim and lookup keep it from going twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from redis import Redis, RedisError
+from rq import Queue, Retry
+
+from bot.config import Config
+from bot.keys import REPLY_QUEUE
+from bot.streams import REPLY_STREAM, Entry, WorkStream
+from workers.delivery import Deliverer, RetryLater
+from workers.outbox import CLAIM_LEASE_SECONDS
+
+log = logging.getLogger("workers.replies")
+
+DELIVER_JOB = "workers.jobs.deliver"
+# Past the outbox's claim lease: by then a reclaimed record's first send is over or abandoned.
+LEASE_SECONDS = CLAIM_LEASE_SECONDS + 15
+
+
+def retry_policy(config: Config) -> Retry:
+    """Backoff for transient send failures (needs the worker's scheduler)."""
+    intervals = [1, 2, 4, 8, 16, 32, 60, 120][: config.reply_retries]
+    return Retry(max=config.reply_retries, interval=intervals)
+
+
+class ReplySender:
+    """Keeps up to ``concurrency`` replies in flight from one worker process."""
+
+    def __init__(self, redis: Redis, config: Config, deliverer: Deliverer, concurrency: int) -> None:
+        self.stream = WorkStream(redis, REPLY_STREAM, LEASE_SECONDS)
+        self.deliverer = deliverer
+        self.config = config
+        self.retries = Queue(REPLY_QUEUE, connection=redis)
+        self.slots = threading.BoundedSemaphore(concurrency)
+        self.concurrency = concurrency
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
+
+    def step(self, consumer: str, block_seconds: float | None = 1.0) -> int:
+        """Start sending what is waiting, as many as there are free slots; returns how many."""
+        self.slots.acquire()  # at least one slot, so a read never takes more than can start
+        free = 1
+        while free < self.concurrency and self.slots.acquire(blocking=False):
+            free += 1
+        try:
+            entries = self.stream.reclaim(consumer, free) or self.stream.read(consumer, free, block_seconds)
+        except BaseException:
+            for _ in range(free):
+                self.slots.release()
+            raise
+        for _ in range(free - len(entries)):
+            self.slots.release()
+        for entry in entries:
+            self.pool.submit(self._send, entry)
+        return len(entries)
+
+    def _send(self, entry: Entry) -> None:
+        try:
+            self.send(entry)
+        except Exception:  # stays pending, reclaimed after the lease
+            log.exception("reply send failed; it stays queued", extra={"outcome": "retry"})
+        finally:
+            self.slots.release()
+
+    def send(self, entry: Entry) -> None:
+        """Deliver one entry's record; a transient failure becomes an RQ job with backoff."""
+        record_id = entry.fields.get("record", "")
+        try:
+            self.deliverer.deliver(record_id, queued_at=entry.added_at)
+        except RetryLater:
+            self._retry_later(record_id)
+        except RedisError:
+            raise
+        except Exception:  # a bug: park it where staff can see it and press Retry
+            log.exception("reply send raised; handed to the retry queue",
+                          extra={"record": record_id, "outcome": "error"})
+            self._retry_later(record_id)
+        self.stream.done(entry.id)
+
+    def _retry_later(self, record_id: str) -> None:
+        self.retries.enqueue_in(timedelta(seconds=1), DELIVER_JOB, record_id, job_id=record_id,
+                                retry=retry_policy(self.config), result_ttl=300,
+                                failure_ttl=7 * 86400)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Let the sends in flight finish (SIGTERM); nothing new starts."""
+        self.pool.shutdown(wait=wait)
