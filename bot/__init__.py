@@ -6,13 +6,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from bot.config import Config
 from bot.logs import configure_logging
 from bot.services import Services
 
 MAX_REQUEST_BYTES = 64 * 1024  # Twilio's largest webhook is a few KiB
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (the console's login and CSRF token), with the signer
+    built once per secret key instead of on every request: building it cost about as much CPU
+    as the webhook's whole Redis call, on a path (Twilio's) that never carries a cookie."""
+
+    _cached: tuple[Any, Any] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, super().get_signing_serializer(app))
+        return self._cached[1]
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -28,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config.public_base_url.startswith("https://")),
     )
+    app.session_interface = CookieSessions()
     app.extensions["msb"] = Services.build(config)
 
     from bot import cli, console, ops, simulator, status, webhook

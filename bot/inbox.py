@@ -11,7 +11,6 @@ The stream holds the message sealed with Fernet: a number or text never sits in 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from redis import Redis
@@ -41,14 +40,16 @@ class Inbox:
 
     def receive(self, inbound: Inbound, request_id: str) -> bool:
         """True when this MessageSid is new (and now queued); False for a copy."""
-        sealed = self.addresses.seal(json.dumps(asdict(inbound), separators=(",", ":")))
+        sealed = self.addresses.seal_message(json.dumps(
+            [inbound.message_sid, inbound.number, inbound.channel, inbound.body, inbound.num_media,
+             inbound.button_payload, inbound.received_at], separators=(",", ":")).encode())
         keys = [self.keys.received(inbound.message_sid), INBOUND_STREAM]
         return bool(self._receive(keys=keys, args=[self.ttl_seconds, sealed, request_id]))
 
     def open(self, entry: Entry) -> tuple[Inbound, str]:
         """The message and request id queued in ``entry`` (raises ValueError if unreadable)."""
         try:
-            fields = json.loads(self.addresses.open(entry.fields["m"]))
-            return Inbound(**fields), entry.fields.get("rid", "")
+            fields = json.loads(self.addresses.open_message(entry.fields["m"]))
+            return Inbound(*fields), entry.fields.get("rid", "")
         except (KeyError, TypeError, json.JSONDecodeError) as error:
             raise ValueError("inbound entry is not a sealed message") from error
