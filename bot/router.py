@@ -23,7 +23,7 @@ from bot.language import (
 )
 from bot.models import Conversation, Decision, Inbound
 from bot.text import normalize
-from bot.vocabulary import Vocabulary, occurs, unspaced, vocabulary
+from bot.vocabulary import Vocabulary, unspaced, vocabulary
 from messages.model import Reply
 from messages.topics import TOPICS
 
@@ -100,13 +100,12 @@ def _mentioned_topics(text: str, vocab: Vocabulary) -> tuple[set[str], str | Non
     """
     found: dict[str, str] = {}  # topic -> the longest phrase that named it
     languages: dict[str, frozenset[str]] = {}
-    for phrase, topic, language in vocab.questions:
-        if occurs(phrase, text) and len(phrase) > len(found.get(topic, "")):
+    for phrase, (topic, language) in vocab.index("questions").find(text):
+        if len(phrase) > len(found.get(topic, "")):
             found[topic], languages[phrase] = phrase, frozenset({language})
     if not found:
-        for phrase, (topic, langs) in vocab.topics.items():
-            if (len(phrase) > 2 or unspaced(phrase)) and occurs(phrase, text) \
-                    and len(phrase) > len(found.get(topic, "")):
+        for phrase, (topic, langs) in vocab.index("topics").find(text):
+            if (len(phrase) > 2 or unspaced(phrase)) and len(phrase) > len(found.get(topic, "")):
                 found[topic], languages[phrase] = phrase, langs
     if len(found) > 1:
         found.pop("about", None)
@@ -129,9 +128,8 @@ def _subscription(core: list[str], text: str, vocab: Vocabulary) -> tuple[str, f
             return step, languages
     if len(core) <= SUBSCRIBE_MAX_WORDS and not _mentioned_topics(text, vocab)[0]:
         for kind, step in (("join", CONFIRM), ("subscribe", ASK)):
-            for phrase, languages in vocab.words[kind].items():
-                if occurs(phrase, text):
-                    return step, languages
+            for _phrase, languages in vocab.index(f"words:{kind}").find(text):
+                return step, languages
     return None
 
 

@@ -8,11 +8,77 @@ A phrase in one language only is evidence of that language; a phrase shared by s
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, Generic, TypeVar
 
 from bot.text import normalize
 from messages.lexicon import Lexicon, all_lexicons
+
+T = TypeVar("T")
+MAX_PHRASE_WORDS = 8  # the longest phrase in any lexicon has 7 words
+
+
+@dataclass(frozen=True)
+class Message:
+    """A normalised message's word runs, found once: every phrase lookup is then a set
+    membership, not a scan of the text per phrase (thousands of phrases per message)."""
+
+    text: str
+    runs: frozenset[str]
+    has_unspaced: bool  # a phrase written without spaces can only occur if this is true
+
+    @classmethod
+    def of(cls, text: str) -> Message:
+        words = text.split(" ") if text else []
+        runs = {" ".join(words[i:j]) for i in range(len(words))
+                for j in range(i + 1, min(len(words), i + MAX_PHRASE_WORDS) + 1)}
+        return cls(text, frozenset(runs), unspaced(text))
+
+
+@lru_cache(maxsize=8)
+def message(text: str) -> Message:
+    """The message being routed, shared by its lookups (a few entries: texts are not kept)."""
+    return Message.of(text)
+
+
+@dataclass(frozen=True)
+class PhraseIndex(Generic[T]):
+    """Phrases (each with a payload) in a fixed order, found in a message in that order.
+
+    Same answers as testing ``occurs(phrase, text)`` for every phrase in turn: a spaced phrase
+    occurs as whole words exactly when it equals one of the message's word runs."""
+
+    spaced: dict[str, tuple[tuple[int, T], ...]]
+    unspaced: tuple[tuple[int, str, T], ...]
+    longest: int = field(default=0)
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[str, T]]) -> PhraseIndex[T]:
+        spaced: dict[str, list[tuple[int, T]]] = defaultdict(list)
+        other: list[tuple[int, str, T]] = []
+        longest = 0
+        for position, (phrase, payload) in enumerate(entries):
+            if unspaced(phrase):
+                other.append((position, phrase, payload))
+            else:
+                spaced[phrase].append((position, payload))
+                longest = max(longest, len(phrase.split(" ")))
+        if longest > MAX_PHRASE_WORDS:
+            raise ValueError(f"a phrase has {longest} words; raise MAX_PHRASE_WORDS")
+        return cls({k: tuple(v) for k, v in spaced.items()}, tuple(other), longest)
+
+    def find(self, text: str) -> list[tuple[str, T]]:
+        """The phrases occurring in ``text`` (normalised), with payloads, in index order."""
+        seen = message(text)
+        hits = [(position, phrase, payload) for phrase in seen.runs
+                for position, payload in self.spaced.get(phrase, ())]
+        if seen.has_unspaced:
+            hits += [(position, phrase, payload) for position, phrase, payload in self.unspaced
+                     if phrase in text]
+        hits.sort(key=lambda hit: hit[0])
+        return [(phrase, payload) for _, phrase, payload in hits]
 
 
 @dataclass(frozen=True)
@@ -22,6 +88,22 @@ class Vocabulary:
     phrases: dict[str, tuple[tuple[str, str], ...]]  # kind -> ((phrase, language), ...)
     questions: tuple[tuple[str, str, str], ...]  # (phrase, topic, language)
     names: dict[str, str]  # language name or code -> language
+    indexes: dict[str, PhraseIndex[Any]] = field(default_factory=dict, compare=False)
+
+    def index(self, table: str) -> PhraseIndex[Any]:
+        """``phrases:<kind>``, ``words:<kind>``, ``questions`` or ``topics``, indexed once."""
+        found = self.indexes.get(table)
+        if found is None:
+            if table == "questions":
+                entries: Iterable[tuple[str, Any]] = ((p, (t, lang)) for p, t, lang in self.questions)
+            elif table == "topics":
+                entries = self.topics.items()
+            elif table.startswith("words:"):
+                entries = self.words[table.removeprefix("words:")].items()
+            else:
+                entries = self.phrases[table.removeprefix("phrases:")]
+            found = self.indexes[table] = PhraseIndex.of(entries)
+        return found
 
     def word(self, kind: str, text: str) -> frozenset[str] | None:
         """The languages in which ``text`` is a word of ``kind`` (stop, menu...), or None."""
@@ -29,10 +111,8 @@ class Vocabulary:
 
     def phrase_in(self, kind: str, text: str) -> str | None:
         """The language of the first ``kind`` phrase (emergency...) found inside ``text``."""
-        for phrase, language in self.phrases[kind]:
-            if occurs(phrase, text):
-                return language
-        return None
+        found = self.index(f"phrases:{kind}").find(text)
+        return str(found[0][1]) if found else None
 
 
 @lru_cache(maxsize=65536)
