@@ -38,7 +38,6 @@ from bench.stack import PUBLIC_BASE_URL, FakeApi, bot_environment, config_for, l
 from bot.broadcasts import Broadcasts, Draft
 from bot.embedded_redis import RedisServer
 from bot.logs import configure_logging
-from bot.metrics import count_sent
 from workers.broadcasting import Broadcaster, batch_ids
 from workers.context import build_deliverer
 from workers.pacing import TokenBucket
@@ -106,14 +105,13 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
         steps: list[tuple[str, int, Callable[[int], object]]] = [
             ("Outbox.get (HGETALL of the record)", 2, lambda i: outbox.get(first[i])),
             ("TokenBucket.reserve (EVALSHA)", 1, lambda i: bucket.reserve(2.0)),
-            ("opt-out check (EXISTS)", 1, lambda i: redis.exists(f"msb:optout:{records[i].get('person')}")),  # type: ignore[union-attr]
-            ("count_sent (HINCRBY)", 1, lambda i: count_sent(redis, "msb", "sms", "broadcast")),
             ("render + open the sealed number", 1, lambda i: deliverer._outgoing(records[i])),  # type: ignore[arg-type]
             ("'message sent' log line (JSON)", 1, lambda i: delivery_log.info("message sent", extra={
                 "record": first[i], "person": "p", "channel": "sms", "queue_wait_ms": "", "outcome": "sent"})),
-            ("Outbox.claim (EVALSHA)", 1, lambda i: outbox.claim(first[i])),
+            ("Outbox.take: read, opt-out check, claim (EVALSHA)", 1, lambda i: outbox.take(first[i])),
             ("TwilioTransport.send (twilio client + HTTP)", 1, lambda i: transport.send(messages[i])),
-            ("Outbox.mark_sent (EVALSHA)", 1, lambda i: outbox.mark_sent(records[i], f"SM{i:032d}")),  # type: ignore[arg-type]
+            ("Outbox.mark_sent, /metrics count included (EVALSHA)", 1,
+             lambda i: outbox.mark_sent(records[i], f"SM{i:032d}", "sms|broadcast")),  # type: ignore[arg-type]
         ]
         for name, times, step in steps:
             rows.append((name, times, *per_call(step, n)))
@@ -124,7 +122,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
         session.trust_env = True
         rows.append(("bare urllib3 POST of the same form, JSON parsed (a lower bound)", 0,
                      *per_call(bare_post(fake, config.twilio_sms_from, messages), n)))
-        rows.append(("Deliverer.deliver, whole (get, EXISTS, claim, send, finish, HINCRBY, log)", 0,
+        rows.append(("Deliverer.deliver, whole (take, send, finish, log)", 0,
                      *per_call(lambda i: deliverer.deliver(second[i]), n)))
 
         def send_one(i: int) -> None:  # what _BatchRun._send_one does around deliver

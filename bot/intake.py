@@ -26,11 +26,11 @@ from bot.limits import Usage, held_back
 from bot.metrics import count_inbound
 from bot.models import Conversation, Decision, Inbound
 from bot.router import CONFIRM, route
-from bot.stored import texts
+from bot.stored import text, texts
 from bot.streams import REPLY_STREAM
 from bot.text import normalize
 from messages.render import page_count
-from workers.outbox import Outbox
+from workers.outbox import SENT_WHEN_OPTED_OUT, Outbox
 
 _MAX_WATCH_RETRIES = 50
 
@@ -38,6 +38,17 @@ _MAX_WATCH_RETRIES = 50
 class ConversationBusy(RedisError):
     """So many messages from one person at once that the transaction kept losing the race:
     answered like Redis being unavailable (503), so Twilio delivers it again a bit later."""
+
+
+@dataclass(frozen=True)
+class State:
+    """What the intake read about a person before routing their message."""
+
+    seen: bool
+    conversation: Conversation
+    opted_out: bool
+    subscribed: dict[str, str]  # channel -> language of each subscription
+    usage: Usage
 
 
 @dataclass(frozen=True)
@@ -75,23 +86,21 @@ class Intake:
         conversation_key = self.keys.conversation(inbound.channel, person)
         opt_out_key = self.keys.opt_out(person)
         subscriber_keys = [self.keys.subscriber(channel, person) for channel in subscriptions.CHANNELS]
+        windows = self._windows(inbound.received_at)
         with self.redis.pipeline() as pipe:
             for _ in range(_MAX_WATCH_RETRIES):
                 try:
                     pipe.watch(seen_key, conversation_key, opt_out_key, *subscriber_keys)
-                    if pipe.exists(seen_key):
+                    now = self._read(seen_key, conversation_key, opt_out_key, subscriber_keys, person, windows)
+                    if now.seen:
                         pipe.reset()
                         return None
-                    conversation = Conversation.from_fields(texts(pipe.hgetall(conversation_key)))
-                    opted_out = bool(pipe.exists(opt_out_key))
-                    subscribed = subscriptions.subscribed_languages(pipe, self.keys, person)
-                    decision = route(inbound, conversation, opted_out, page_count, self.detect)
-                    windows = self._windows(inbound.received_at)
-                    decision = self._limit(pipe, inbound, person, conversation, decision, windows)
+                    decision = route(inbound, now.conversation, now.opted_out, page_count, self.detect)
+                    decision = self._limit(inbound, now, decision)
                     pipe.multi()
                     record_ids = self._write(pipe, inbound, person, decision, windows,
                                              seen_key, conversation_key, opt_out_key)
-                    self._remember_subscription(pipe, inbound, person, decision, subscribed)
+                    self._remember_subscription(pipe, inbound, person, decision, now.subscribed)
                     self._count_for_dashboard(pipe, inbound, decision, windows[1])
                     pipe.execute()
                     return Accepted(decision, record_ids, person)
@@ -99,19 +108,35 @@ class Intake:
                     continue
         raise ConversationBusy("conversation too busy: could not take the message")
 
+    def _read(self, seen_key: str, conversation_key: str, opt_out_key: str, subscriber_keys: list[str],
+              person: str, windows: tuple[str, str]) -> State:
+        """Everything routing needs, in one round trip. It runs after WATCH (on another
+        connection: reads need no transaction), so a change made since still fails the EXEC."""
+        minute, day = windows
+        with self.redis.pipeline(transaction=False) as reads:
+            reads.exists(seen_key)
+            reads.hgetall(conversation_key)
+            reads.exists(opt_out_key)
+            for key in subscriber_keys:
+                reads.hget(key, "language")
+            reads.mget(self.keys.replies_sent(person, minute), self.keys.replies_sent(person, day))
+            seen, conversation, opted_out, *languages, counts = reads.execute()
+        subscribed = {channel: text(language) for channel, language
+                      in zip(subscriptions.CHANNELS, languages, strict=True) if language is not None}
+        return State(seen=bool(seen), conversation=Conversation.from_fields(texts(conversation)),
+                     opted_out=bool(opted_out), subscribed=subscribed,
+                     usage=Usage(minute=int(counts[0] or 0), day=int(counts[1] or 0)))
+
     def _windows(self, now: float) -> tuple[str, str]:
         return time.strftime("m%Y%m%d%H%M", time.gmtime(now)), time.strftime("d%Y%m%d", time.gmtime(now))
 
-    def _limit(self, pipe: Any, inbound: Inbound, person: str, conversation: Conversation,
-               decision: Decision, windows: tuple[str, str]) -> Decision:
+    def _limit(self, inbound: Inbound, now: State, decision: Decision) -> Decision:
         """Count repeats and replies; drop the replies of a loop or a flood (see bot.limits)."""
+        conversation = now.conversation
         digest = self.addresses.digest(normalize(inbound.body) or f"media:{inbound.num_media}")
         repeats = conversation.repeats + 1 if digest == conversation.last_digest else 1
-        minute, day = windows
-        counts = pipe.mget(self.keys.replies_sent(person, minute), self.keys.replies_sent(person, day))
-        usage = Usage(minute=int(counts[0] or 0), day=int(counts[1] or 0))
         state = replace(decision.conversation, last_digest=digest, repeats=repeats)
-        reason = held_back(decision.intent, len(decision.replies), usage, repeats,
+        reason = held_back(decision.intent, len(decision.replies), now.usage, repeats,
                            self.config.replies_per_minute, self.config.replies_per_day)
         if reason is None:
             return replace(decision, conversation=state)
@@ -189,6 +214,7 @@ class Intake:
                 "namespace": self.keys.prefix,
                 "locale": decision.language,
                 "reply": json.dumps(reply.to_dict()),
+                **({"when_opted_out": "send"} if reply.name in SENT_WHEN_OPTED_OUT else {}),
             })
             p.xadd(REPLY_STREAM, {"record": record_id})  # type: ignore[attr-defined]
             record_ids.append(record_id)

@@ -97,11 +97,13 @@ def count_inbound(pipe: Any, namespace: str, channel: str, decision: Decision) -
         pipe.hincrby(metric("held_back"), _pick(decision.held_back, HELD_BACK_REASONS), 1)
 
 
-def count_sent(redis: Any, namespace: str, channel: str, kind: str) -> None:
-    """One message accepted by Twilio (or the local outbox) for a real person."""
+def sent_field(namespace: str, channel: str, kind: str) -> str:
+    """The ``sent`` counter's field for a message accepted by Twilio (or the local outbox);
+    '' for a simulated conversation, which is not counted. The outbox adds one to it when
+    the record moves to sent, in the same step, so a message is counted exactly once."""
     if namespace != REAL:
-        return
-    redis.hincrby(metric("sent"), _SEP.join((_pick(channel, CHANNELS), _pick(kind, KINDS))), 1)
+        return ""
+    return _SEP.join((_pick(channel, CHANNELS), _pick(kind, KINDS)))
 
 
 def count_send_error(redis: Any, namespace: str, code: object) -> None:

@@ -95,7 +95,7 @@ def _move_audience(pipe: Any, keys: Keys, channel: str, old: str | None, new: st
 
 
 def subscribed_languages(redis: Any, keys: Keys, person: str) -> dict[str, str]:
-    """Channel -> language of the person's current subscriptions (read while WATCHing)."""
+    """Channel -> language of the person's current subscriptions."""
     found: dict[str, str] = {}
     for channel in CHANNELS:
         language = redis.hget(keys.subscriber(channel, person), "language")

@@ -20,16 +20,13 @@ from bot.stored import text
 from bot.twilio_wire import ERROR_TOO_MANY_REQUESTS, ERROR_UNSUBSCRIBED
 from messages.model import Channel, Reply
 from messages.render import render
-from workers.outbox import FAILED, FINAL, SENDING, SKIPPED, Outbox, Record
+from workers.outbox import FAILED, SENDING, SKIPPED, Outbox, Record
 from workers.templates import Templates
 from workers.transport import Outgoing, SendError, Transport
 
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
 
 log = logging.getLogger("workers.delivery")
-
-# Replies that go out even though the person has just opted out: the one confirmation.
-SENT_WHEN_OPTED_OUT = frozenset({"stop_confirm"})
 
 
 class RetryLater(Exception):
@@ -46,10 +43,6 @@ class Deliverer:
     transports: dict[str, Transport]
     max_attempts: int
     templates: Templates
-
-    def _opted_out(self, record: Record) -> bool:
-        keys = Keys(record.get("namespace", "msb"))
-        return bool(self.redis.exists(keys.opt_out(record.get("person"))))
 
     def _mark_opted_out(self, record: Record) -> None:
         keys = Keys(record.get("namespace", "msb"))
@@ -92,18 +85,17 @@ class Deliverer:
     def deliver(self, record_id: str, queued_at: float | None = None) -> str:
         """Send the record if it still needs sending; returns the outcome for the job result.
         ``queued_at``: when the reply was queued on the reply stream (for the wait metric)."""
-        record = self.outbox.get(record_id)
-        if record is None:
+        outcome, previous, record = self.outbox.take(record_id)
+        if outcome == "gone":
             return "gone"  # erased or expired: nothing to send, nothing to retry
-        if record.status in FINAL:
-            return record.status
-        name = record.reply.get("name")
-        if self._opted_out(record) and name not in SENT_WHEN_OPTED_OUT:
+        if outcome == "final":
+            return previous
+        if outcome == "busy" or record is None:
+            return "claimed_elsewhere"
+        if outcome == "opted_out":
             self.outbox.mark_final(record, SKIPPED, "opted_out")
             return SKIPPED
-        previous = self.outbox.claim(record_id)
-        if previous is None:
-            return "claimed_elsewhere"
+        counted = metrics.sent_field(record.get("namespace", "msb"), record.get("channel"), record.get("kind"))
         transport = self.transports[record.get("transport")]
         message = self._outgoing(record)
         extra = {"record": record_id, "person": record.get("person"),
@@ -125,16 +117,14 @@ class Deliverer:
                 self.outbox.release(record_id, ambiguous=True)
                 raise RetryLater(error.reason) from error
             if sid:
-                self.outbox.mark_sent(record, sid)
-                metrics.count_sent(self.redis, record.get("namespace", "msb"), message.channel, record.get("kind"))
+                self.outbox.mark_sent(record, sid, counted)
                 log.info("send reconciled: already delivered", extra={**extra, "outcome": "sent"})
                 return "sent"
         try:
             sid = transport.send(message)
         except SendError as error:
             return self._failed(record, error, extra)
-        self.outbox.mark_sent(record, sid)
-        metrics.count_sent(self.redis, record.get("namespace", "msb"), message.channel, record.get("kind"))
+        self.outbox.mark_sent(record, sid, counted)
         log.info("message sent", extra={**extra, "outcome": "sent"})
         return "sent"
 

@@ -16,9 +16,13 @@ from typing import Any
 from redis import Redis
 
 from bot.keys import broadcast as broadcast_key
-from bot.keys import early_status, message_sid, status_seen
+from bot.keys import early_status, message_sid, metric, status_seen
 from bot.keys import outbox as outbox_key
-from bot.stored import texts
+from bot.stored import text, texts
+
+
+def texts_of(values: Any) -> list[str]:
+    return [text(value) for value in values]
 
 PENDING = "pending"
 SENDING = "sending"
@@ -28,6 +32,9 @@ SKIPPED = "skipped"
 FINAL = frozenset({SENT, FAILED, SKIPPED})
 RECORD_TTL_SECONDS = 14 * 24 * 3600
 CLAIM_LEASE_SECONDS = 45.0  # longer than a send can take (the client allows 15 s to connect and 15 s to read)
+# Replies that go out even though the person has just opted out: the one confirmation. Their
+# records carry ``when_opted_out=send``, so the claim can decide without reading the reply.
+SENT_WHEN_OPTED_OUT = frozenset({"stop_confirm"})
 
 # Returns the previous status when the claim succeeds, nil otherwise.
 _CLAIM = """
@@ -43,6 +50,29 @@ end
 return nil
 """
 
+
+# KEYS: record. ARGV: now, lease end. One round trip for what a send needs to know first:
+# {outcome, previous status, field, value, ...} with outcome 'gone' (no record), 'final',
+# 'opted_out' (not claimed), 'busy' (another worker's lease runs) or 'claimed'. The opt-out
+# key is built as bot.keys.Keys.opt_out builds it: {namespace}:optout:{person}.
+_TAKE = """
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return {'gone', ''} end
+local f = {}
+for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
+local status = f['status'] or ''
+if status == 'sent' or status == 'failed' or status == 'skipped' then return {'final', status} end
+local opt_out = (f['namespace'] or 'msb') .. ':optout:' .. (f['person'] or '')
+if f['when_opted_out'] ~= 'send' and redis.call('EXISTS', opt_out) == 1 then
+  return {'opted_out', status, unpack(fields)}
+end
+if status == 'pending' or (status == 'sending' and tonumber(f['lease_until'] or '0') < tonumber(ARGV[1])) then
+  redis.call('HSET', KEYS[1], 'status', 'sending', 'lease_until', ARGV[2], 'sending_at', ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  return {'claimed', status, unpack(fields)}
+end
+return {'busy', status}
+"""
 
 # Twilio's delivery statuses in the order they happen; a callback never moves a message back.
 # failed and undelivered are final; a message already delivered (or read) cannot fail after.
@@ -65,13 +95,15 @@ local function apply_delivery(record, counts, status)
 end
 """
 
-# KEYS: record, broadcast counts, sid -> record index, early status. ARGV: status, record id,
-# index ttl, then field/value pairs. Moves a record to a final status exactly once, counting
-# it in its broadcast; a status callback that came first is applied now.
+# KEYS: record, broadcast counts, sid -> record index, early status, metrics hash. ARGV:
+# status, record id, index ttl, metrics field ('' for none), then field/value pairs. Moves a
+# record to a final status exactly once, counting it in its broadcast and in /metrics; a
+# status callback that came first is applied now.
 _FINISH = _DELIVERY + """
 local current = redis.call('HGET', KEYS[1], 'status')
 if (not current) or current == 'sent' or current == 'failed' or current == 'skipped' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 5))
+if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[5], ARGV[4], 1) end
 local counts = ''
 if redis.call('HEXISTS', KEYS[1], 'broadcast') == 1 then
   counts = KEYS[2]
@@ -146,6 +178,7 @@ class Outbox:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
+        self._take = redis.register_script(_TAKE)
         self._finish = redis.register_script(_FINISH)
         self._status = redis.register_script(_STATUS)
         self._create_once = redis.register_script(_CREATE_ONCE)
@@ -179,15 +212,27 @@ class Outbox:
         previous = self._claim(keys=[outbox_key(record_id)], args=[now, now + lease_seconds])
         return previous.decode() if previous is not None else None
 
-    def _move(self, record: Record, status: str, sid: str, fields: dict[str, str]) -> bool:
+    def take(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> tuple[str, str, Record | None]:
+        """Read the record, check the person's opt-out and claim it, in one step: (outcome,
+        previous status, record as read before the claim); outcomes as ``_TAKE`` says."""
+        now = time.time()
+        answer = self._take(keys=[outbox_key(record_id)], args=[now, now + lease_seconds])
+        outcome, previous = texts_of(answer[:2])
+        if len(answer) <= 2:
+            return outcome, previous, None
+        fields = dict(zip(texts_of(answer[2::2]), texts_of(answer[3::2]), strict=True))
+        return outcome, previous, Record(record_id, previous, fields)
+
+    def _move(self, record: Record, status: str, sid: str, fields: dict[str, str], counted: str = "") -> bool:
         flat = [item for pair in fields.items() for item in pair]
         keys = [outbox_key(record.id), broadcast_key(record.get("broadcast") or "none"),
-                message_sid(sid or "none"), early_status(sid or "none")]
-        return bool(self._finish(keys=keys, args=[status, record.id, RECORD_TTL_SECONDS, *flat]))
+                message_sid(sid or "none"), early_status(sid or "none"), metric("sent")]
+        return bool(self._finish(keys=keys, args=[status, record.id, RECORD_TTL_SECONDS, counted, *flat]))
 
-    def mark_sent(self, record: Record, sid: str) -> bool:
-        """Sent (Twilio accepted it); False when the record was already final."""
-        return self._move(record, SENT, sid, {"sid": sid, "sent_at": f"{time.time():.3f}"})
+    def mark_sent(self, record: Record, sid: str, counted: str = "") -> bool:
+        """Sent (Twilio accepted it); False when the record was already final. ``counted``:
+        the /metrics ``sent`` field to add one to, once, when the record moves."""
+        return self._move(record, SENT, sid, {"sid": sid, "sent_at": f"{time.time():.3f}"}, counted)
 
     def mark_final(self, record: Record, status: str, reason: str) -> bool:
         """Failed or skipped, with a reason an operator can read (an error code, 'opted_out')."""
