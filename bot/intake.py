@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -79,8 +80,9 @@ class Intake:
         self.keys = keys
         self.transport = transport
 
-    def accept(self, inbound: Inbound) -> Accepted | None:
-        """Route and queue ``inbound``; None when this MessageSid was already taken."""
+    def accept(self, inbound: Inbound, also: Callable[[Any], None] | None = None) -> Accepted | None:
+        """Route and queue ``inbound``; None when this MessageSid was already taken.
+        ``also`` adds writes to the same transaction (the inbound stream's acknowledgement)."""
         person = self.addresses.pseudonym(inbound.number)
         seen_key = self.keys.seen(inbound.message_sid)
         conversation_key = self.keys.conversation(inbound.channel, person)
@@ -102,6 +104,8 @@ class Intake:
                                              seen_key, conversation_key, opt_out_key)
                     self._remember_subscription(pipe, inbound, person, decision, now.subscribed)
                     self._count_for_dashboard(pipe, inbound, decision, windows[1])
+                    if also is not None:
+                        also(pipe)
                     pipe.execute()
                     return Accepted(decision, record_ids, person)
                 except WatchError:

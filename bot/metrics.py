@@ -120,19 +120,20 @@ def _bucket(seconds: float) -> str:
     return "+Inf"
 
 
-def observe_queue_wait(redis: Redis, seconds: float) -> None:
-    """Add one enqueue -> start wait to the histogram (bucket, sum and count move together)."""
+def observe_queue_wait(pipe: Any, seconds: float) -> None:
+    """Add one enqueue -> start wait to the histogram, in the caller's pipeline (bucket, sum
+    and count go together)."""
     seconds = max(0.0, float(seconds))
-    with redis.pipeline(transaction=True) as pipe:
-        pipe.hincrby(metric("queue_wait"), _bucket(seconds), 1)
-        pipe.hincrbyfloat(metric("queue_wait"), "sum", seconds)
-        pipe.hincrby(metric("queue_wait"), "count", 1)
-        pipe.execute()
+    pipe.hincrby(metric("queue_wait"), _bucket(seconds), 1)
+    pipe.hincrbyfloat(metric("queue_wait"), "sum", seconds)
+    pipe.hincrby(metric("queue_wait"), "count", 1)
 
 
-def queue_wait(redis: Redis, record_id: str, namespace: str, queued_at: float | None = None) -> str:
-    """For a reply: observe how long it waited, from the reply stream (``queued_at``) or in
-    its own retry job.
+def queue_wait(redis: Redis, record_id: str, namespace: str, queued_at: float | None = None,
+               waits: list[float] | None = None) -> str:
+    """For a reply: how long it waited, from the reply stream (``queued_at``) or in its own
+    retry job; observed in the histogram (real conversations only) now, or appended to
+    ``waits`` for the caller to observe with its next batch of writes.
 
     Returns the wait in milliseconds for the send's log line, or "" when this delivery is
     neither (a broadcast batch sends many records in one job).
@@ -146,7 +147,12 @@ def queue_wait(redis: Redis, record_id: str, namespace: str, queued_at: float | 
         started = job.started_at or rq_now()
         seconds = max(0.0, (started - job.enqueued_at).total_seconds())
     if namespace == REAL:
-        observe_queue_wait(redis, seconds)
+        if waits is not None:
+            waits.append(seconds)
+        else:
+            with redis.pipeline(transaction=True) as pipe:
+                observe_queue_wait(pipe, seconds)
+                pipe.execute()
     return f"{seconds * 1000:.0f}"
 
 

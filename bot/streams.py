@@ -93,12 +93,18 @@ class WorkStream:
             return []
         return _entries(answer[1])
 
-    def done(self, entry_id: str) -> None:
-        """Acknowledge and delete: a finished entry is not kept, so the stream stays small."""
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.name, GROUP, entry_id)
-            pipe.xdel(self.name, entry_id)
-            pipe.execute()
+    def done(self, *entry_ids: str, pipe: Any = None) -> None:
+        """Acknowledge and delete: a finished entry is not kept, so the stream stays small.
+        With ``pipe``, inside the caller's pipeline or transaction (it executes it)."""
+        if not entry_ids:
+            return
+        if pipe is not None:
+            pipe.xack(self.name, GROUP, *entry_ids)
+            pipe.xdel(self.name, *entry_ids)
+            return
+        with self.redis.pipeline(transaction=True) as own:
+            self.done(*entry_ids, pipe=own)
+            own.execute()
 
     def depth_and_oldest_age(self, now: float | None = None) -> tuple[int, float | None]:
         """Entries not yet done, and how long the oldest has been waiting (for /healthz)."""

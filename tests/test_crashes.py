@@ -112,7 +112,9 @@ def test_kill_9_while_messages_are_routed_and_replies_in_flight_answers_each_onc
     assert sum(map(len, held)) > 0, "the killed worker held nothing: the test proved nothing"
     assert_each_once(twilio, 400)
     assert outbox_statuses(stack.redis) == {"sent": 400}
-    assert stack.redis.xlen("msb:inbound") == 0 and stack.redis.xlen("msb:replies") == 0
+    stack.wait_until("both streams emptied (acknowledged in batches)",
+                     lambda: stack.redis.xlen("msb:inbound") == 0 and stack.redis.xlen("msb:replies") == 0,
+                     timeout=10)
 
 
 def test_sigterm_lets_the_worker_finish_its_job_and_exit(

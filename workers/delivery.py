@@ -82,9 +82,10 @@ class Deliverer:
             namespace=record.get("namespace", "msb"),
         )
 
-    def deliver(self, record_id: str, queued_at: float | None = None) -> str:
+    def deliver(self, record_id: str, queued_at: float | None = None, waits: list[float] | None = None) -> str:
         """Send the record if it still needs sending; returns the outcome for the job result.
-        ``queued_at``: when the reply was queued on the reply stream (for the wait metric)."""
+        ``queued_at``: when the reply was queued on the reply stream; ``waits``: where to leave
+        its wait for the caller to record (see ``metrics.queue_wait``)."""
         outcome, previous, record = self.outbox.take(record_id)
         if outcome == "gone":
             return "gone"  # erased or expired: nothing to send, nothing to retry
@@ -101,7 +102,7 @@ class Deliverer:
         extra = {"record": record_id, "person": record.get("person"),
                  "channel": message.channel}
         extra["queue_wait_ms"] = metrics.queue_wait(self.redis, record_id, record.get("namespace", "msb"),
-                                                    queued_at)
+                                                    queued_at, waits)
         if message.channel == Channel.WHATSAPP:
             chosen = self._whatsapp(record, message)
             if isinstance(chosen, str):

@@ -1,9 +1,9 @@
 """Routing queued inbound messages: read the inbound stream, take each message, acknowledge.
 
 Why in the worker: routing (language detection, the lexicons) is most of a message's CPU, and
-the webhook only has to make the message safe. A message is acknowledged only after the
-intake's transaction committed (its replies are then on the reply stream), so a worker killed
-half-way leaves it pending, and another worker reclaims it after the lease; the intake's
+the webhook only has to make the message safe. A message is acknowledged in the intake's own
+transaction (with its replies queued on the reply stream), so a worker killed half-way leaves
+it pending, and another worker reclaims it after the lease; the intake's
 ``seen`` marker makes that second take answer nothing twice.
 """
 
@@ -25,6 +25,7 @@ BATCH = 50
 # Longer than a take can last (50 WATCH retries of a few ms); a message's copy held by a dead
 # worker waits this long, so keep it short.
 LEASE_SECONDS = 15.0
+RECLAIM_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -35,9 +36,16 @@ class InboundPump:
     inbox: Inbox
     intake: Intake
 
+    reclaimed_at: float = 0.0
+
     def step(self, consumer: str, block_seconds: float | None = 1.0) -> int:
-        """Take what is waiting (reclaimed entries first); returns how many were handled."""
-        entries = self.stream.reclaim(consumer, BATCH) or self.stream.read(consumer, BATCH, block_seconds)
+        """Take what is waiting (a dead worker's entries first, looked for every few seconds);
+        returns how many were handled."""
+        entries: list[Entry] = []
+        if time.monotonic() - self.reclaimed_at >= RECLAIM_EVERY_SECONDS:
+            self.reclaimed_at = time.monotonic()
+            entries = self.stream.reclaim(consumer, BATCH)
+        entries = entries or self.stream.read(consumer, BATCH, block_seconds)
         return sum(self.handle(entry) for entry in entries)
 
     def handle(self, entry: Entry) -> bool:
@@ -51,12 +59,13 @@ class InboundPump:
             return True
         person = self.intake.addresses.pseudonym(inbound.number)
         try:
-            accepted = self.intake.accept(inbound)
+            accepted = self.intake.accept(inbound, also=lambda pipe: self.stream.done(entry.id, pipe=pipe))
+            if accepted is None:  # taken before (a copy, or this entry reclaimed after a crash)
+                self.stream.done(entry.id)
         except RedisError:
             log.warning("routing failed; the message stays queued", exc_info=True,
                         extra={"request_id": request_id, "person": person, "outcome": "retry"})
             return False
-        self.stream.done(entry.id)
         log_routed(request_id, inbound.channel, person, accepted, time.perf_counter() - started,
                    time.time() - entry.added_at)
         return True

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from redis import Redis, RedisError
 from rq import Queue, Retry
 
+from bot import metrics
 from bot.config import Config
 from bot.keys import REPLY_QUEUE
 from bot.streams import REPLY_STREAM, Entry, WorkStream
@@ -29,6 +31,7 @@ log = logging.getLogger("workers.replies")
 DELIVER_JOB = "workers.jobs.deliver"
 # Past the outbox's claim lease: by then a reclaimed record's first send is over or abandoned.
 LEASE_SECONDS = CLAIM_LEASE_SECONDS + 15
+RECLAIM_EVERY_SECONDS = 5.0  # looking for a dead worker's entries costs a round trip
 
 
 def retry_policy(config: Config) -> Retry:
@@ -48,24 +51,59 @@ class ReplySender:
         self.slots = threading.BoundedSemaphore(concurrency)
         self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
+        # Finished entries and their waits, written with the next read's batch (one round
+        # trip for many replies). Lost in a crash, they are only sent to be found final.
+        self.finished: list[str] = []
+        self.waits: list[float] = []
+        self.lock = threading.Lock()
+        self.reclaimed_at = 0.0
+        self.in_flight = 0
 
     def step(self, consumer: str, block_seconds: float | None = 1.0) -> int:
         """Start sending what is waiting, as many as there are free slots; returns how many."""
+        self.flush()
         self.slots.acquire()  # at least one slot, so a read never takes more than can start
         free = 1
         while free < self.concurrency and self.slots.acquire(blocking=False):
             free += 1
         try:
-            entries = self.stream.reclaim(consumer, free) or self.stream.read(consumer, free, block_seconds)
+            entries = self._reclaim(consumer, free) or self.stream.read(consumer, free, block_seconds)
         except BaseException:
             for _ in range(free):
                 self.slots.release()
             raise
         for _ in range(free - len(entries)):
             self.slots.release()
+        with self.lock:
+            self.in_flight += len(entries)
         for entry in entries:
             self.pool.submit(self._send, entry)
         return len(entries)
+
+    def _reclaim(self, consumer: str, count: int) -> list[Entry]:
+        if time.monotonic() - self.reclaimed_at < RECLAIM_EVERY_SECONDS:
+            return []
+        self.reclaimed_at = time.monotonic()
+        return self.stream.reclaim(consumer, count)
+
+    def flush(self) -> None:
+        """Acknowledge the finished entries and record their waits, in one round trip."""
+        with self.lock:
+            finished, self.finished = self.finished, []
+            waits, self.waits = self.waits, []
+        if not finished and not waits:
+            return
+        try:
+            with self.stream.redis.pipeline(transaction=False) as pipe:
+                self.stream.done(*finished, pipe=pipe)
+                for seconds in waits:
+                    metrics.observe_queue_wait(pipe, seconds)
+                pipe.execute()
+        except RedisError:
+            with self.lock:  # try again with the next batch
+                self.finished += finished
+                self.waits += waits
+            raise
 
     def _send(self, entry: Entry) -> None:
         try:
@@ -73,13 +111,22 @@ class ReplySender:
         except Exception:  # stays pending, reclaimed after the lease
             log.exception("reply send failed; it stays queued", extra={"outcome": "retry"})
         finally:
+            with self.lock:
+                self.in_flight -= 1
+                last = self.in_flight == 0
             self.slots.release()
+        if last:  # nothing else in flight to batch with: acknowledge now
+            try:
+                self.flush()
+            except RedisError:
+                log.warning("acknowledging replies failed; retrying with the next batch")
 
     def send(self, entry: Entry) -> None:
         """Deliver one entry's record; a transient failure becomes an RQ job with backoff."""
         record_id = entry.fields.get("record", "")
+        waits: list[float] = []
         try:
-            self.deliverer.deliver(record_id, queued_at=entry.added_at)
+            self.deliverer.deliver(record_id, queued_at=entry.added_at, waits=waits)
         except RetryLater:
             self._retry_later(record_id)
         except RedisError:
@@ -88,7 +135,9 @@ class ReplySender:
             log.exception("reply send raised; handed to the retry queue",
                           extra={"record": record_id, "outcome": "error"})
             self._retry_later(record_id)
-        self.stream.done(entry.id)
+        with self.lock:
+            self.finished.append(entry.id)
+            self.waits += waits
 
     def _retry_later(self, record_id: str) -> None:
         self.retries.enqueue_in(timedelta(seconds=1), DELIVER_JOB, record_id, job_id=record_id,
@@ -96,5 +145,6 @@ class ReplySender:
                                 failure_ttl=7 * 86400)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Let the sends in flight finish (SIGTERM); nothing new starts."""
+        """Let the sends in flight finish (SIGTERM) and acknowledge them; nothing new starts."""
         self.pool.shutdown(wait=wait)
+        self.flush()
