@@ -60,6 +60,7 @@ class Result:
     web_cpu_ms: float  # per message
     worker_cpu_ms: float
     redis_cpu_ms: float
+    harness_cpu_ms: float  # the fake Twilio and this load generator, on the same 2 cores
 
 
 class Poster:
@@ -124,7 +125,8 @@ def one_run(rate: float, seconds: float, run: int, work: Path, redis_bin: str | 
         count = int(rate * seconds)
         messages = prepared(count, fake.account_sid, fake.auth_token, run)
         poster = Poster(web.port, fake.auth_token)
-        cpu_before = (web.worker_cpu(), workers.cpu(), cpu_seconds(redis_server.process.pid))  # type: ignore[union-attr]
+        cpu_before = (web.worker_cpu(), workers.cpu(), cpu_seconds(redis_server.process.pid),  # type: ignore[union-attr]
+                      fake.stats()["cpu_seconds"] + time.process_time())
         due: dict[str, float] = {}
         lags: list[float] = []
         statuses: list[int] = []
@@ -148,7 +150,8 @@ def one_run(rate: float, seconds: float, run: int, work: Path, redis_bin: str | 
             if len(arrivals) >= count:
                 break
             time.sleep(0.5)
-        cpu_after = (web.worker_cpu(), workers.cpu(), cpu_seconds(redis_server.process.pid))  # type: ignore[union-attr]
+        cpu_after = (web.worker_cpu(), workers.cpu(), cpu_seconds(redis_server.process.pid),  # type: ignore[union-attr]
+                     fake.stats()["cpu_seconds"] + time.process_time())
         latencies = [arrivals[s] - due[s] for s in due if s in arrivals]
         per = [1000 * (after - before) / max(1, count) for before, after in zip(cpu_before, cpu_after, strict=True)]
         return Result(rate=rate, posted=count, answered=len(latencies),
@@ -157,7 +160,7 @@ def one_run(rate: float, seconds: float, run: int, work: Path, redis_bin: str | 
                       p99_ms=1000 * percentile(latencies, 0.99), max_ms=1000 * max(latencies, default=float("nan")),
                       drained_after_s=max(arrivals.values(), default=last_post) - last_post,
                       lag_p99_ms=1000 * percentile(lags, 0.99),
-                      web_cpu_ms=per[0], worker_cpu_ms=per[1], redis_cpu_ms=per[2])
+                      web_cpu_ms=per[0], worker_cpu_ms=per[1], redis_cpu_ms=per[2], harness_cpu_ms=per[3])
     finally:
         workers.stop()
         web.stop()
@@ -180,7 +183,7 @@ def report(results: dict[float, list[Result]], args: argparse.Namespace, loads: 
         f"Load average before: {loads[0]}; after: {loads[1]}.",
         "",
         "| rate/s | answered | non-200 | p50 ms | p99 ms | max ms | last reply after last post, s "
-        "| loader lag p99 ms | CPU ms/message: web, workers, Redis |",
+        "| loader lag p99 ms | CPU ms/message: web, workers, Redis; fake Twilio + loader |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for rate, runs in results.items():
@@ -191,7 +194,7 @@ def report(results: dict[float, list[Result]], args: argparse.Namespace, loads: 
             f"| {spread([r.max_ms for r in runs])} | {spread([r.drained_after_s for r in runs], 2)} "
             f"| {spread([r.lag_p99_ms for r in runs], 1)} "
             f"| {spread([r.web_cpu_ms for r in runs], 2)}, {spread([r.worker_cpu_ms for r in runs], 2)}, "
-            f"{spread([r.redis_cpu_ms for r in runs], 2)} |")
+            f"{spread([r.redis_cpu_ms for r in runs], 2)}; {spread([r.harness_cpu_ms for r in runs], 2)} |")
     return "\n".join(lines)
 
 
