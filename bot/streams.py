@@ -11,6 +11,7 @@ is at-least-once, like RQ; exactly-once is the outbox's promise, not the queue's
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,11 +69,19 @@ class WorkStream:
         """Queue an entry inside the caller's pipeline (so it lands with the caller's writes)."""
         pipe.xadd(self.name, fields)
 
-    def read(self, consumer: str, count: int, block_seconds: float | None) -> list[Entry]:
-        """New entries for ``consumer``, waiting up to ``block_seconds`` for the first."""
+    def read(self, consumer: str, count: int, block_seconds: float | None,
+             before: Callable[[Any], None] | None = None) -> list[Entry]:
+        """New entries for ``consumer``, waiting up to ``block_seconds`` for the first.
+        ``before`` adds commands to send in the same round trip (acknowledgements)."""
         block = None if block_seconds is None else max(1, int(block_seconds * 1000))
         try:
-            answer: Any = self.redis.xreadgroup(GROUP, consumer, {self.name: ">"}, count=count, block=block)
+            if before is None:
+                answer: Any = self.redis.xreadgroup(GROUP, consumer, {self.name: ">"}, count=count, block=block)
+            else:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    before(pipe)
+                    pipe.xreadgroup(GROUP, consumer, {self.name: ">"}, count=count, block=block)
+                    answer = pipe.execute()[-1]
         except ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise

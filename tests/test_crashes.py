@@ -17,6 +17,7 @@ from redis.exceptions import OutOfMemoryError
 
 from bot import create_app
 from bot.broadcasts import DONE, Broadcasts, Draft
+from bot.crypto import AddressBook
 from bot.keys import REAL, Keys
 from messages.model import Channel
 from tests.conftest import SENT, Twilio, sign
@@ -106,10 +107,22 @@ def test_kill_9_while_messages_are_routed_and_replies_in_flight_answers_each_onc
             held = [stack.redis.xpending_range(stream, "workers", "-", "+", 1000, consumername=consumer)
                     for stream in ("msb:inbound", "msb:replies")]
             workers.append(stack.start_worker())
-    stack.wait_until("every message answered", lambda: len({m["to"] for m in twilio.messages}) >= 400,
+    stack.wait_until("every reply recorded as sent", lambda: outbox_statuses(stack.redis) == {"sent": 400},
                      timeout=150)
     time.sleep(1.0)  # a second reply would be on its way by now
     assert sum(map(len, held)) > 0, "the killed worker held nothing: the test proved nothing"
+    twice = [to for to, n in Counter(m["to"] for m in twilio.messages).items() if n > 1]
+    if twice:  # what an operator would look at: the requests and the record of each
+        details = []
+        for to in twice:
+            requests = [(round(r.time, 3), r.outcome, r.sid) for r in twilio.requests if r.fields.get("To") == to]
+            person = AddressBook(stack.config.phone_hash_key).pseudonym(to).encode()
+            records = [{k: v for k, v in stack.redis.hgetall(key).items() if k not in (b"to", b"reply")}
+                       for key in stack.redis.scan_iter("msb:outbox:r-*")
+                       if stack.redis.hget(key, "person") == person]
+            details.append(f"{to}: requests {requests}, records {records}")
+        logs = "\n".join(w.log()[-3000:] for w in stack.workers)
+        raise AssertionError(f"sent twice: {details}\n{logs}")
     assert_each_once(twilio, 400)
     assert outbox_statuses(stack.redis) == {"sent": 400}
     stack.wait_until("both streams emptied (acknowledged in batches)",

@@ -110,8 +110,11 @@ class Deliverer:
                 log.warning("send refused: %s", chosen, extra={**extra, "outcome": "refused"})
                 return FAILED
             message = chosen
-        if previous == SENDING:
-            since = float(record.get("sending_at") or record.get("created_at") or 0)
+        reconciling = previous == SENDING
+        if reconciling:
+            # Since the record was created, not since the last attempt: an attempt that only
+            # looked (and failed to) must not hide the first attempt's message from the next.
+            since = float(record.get("created_at") or 0)
             try:
                 sid = transport.find_sent(message, since)
             except SendError as error:
@@ -124,12 +127,15 @@ class Deliverer:
         try:
             sid = transport.send(message)
         except SendError as error:
-            return self._failed(record, error, extra)
+            return self._failed(record, error, extra, reconciling)
         self.outbox.mark_sent(record, sid, counted)
         log.info("message sent", extra={**extra, "outcome": "sent"})
         return "sent"
 
-    def _failed(self, record: Record, error: SendError, extra: dict[str, str]) -> str:
+    def _failed(self, record: Record, error: SendError, extra: dict[str, str], reconciling: bool = False) -> str:
+        """A send that did not go through. After a lookup (``reconciling``) the record stays
+        'maybe sent' whatever the error, so the next attempt looks again before sending."""
+        ambiguous = error.ambiguous or reconciling
         code = str(error.code or "")
         metrics.count_send_error(self.redis, record.get("namespace", "msb"), error.code)
         if not error.transient:
@@ -139,12 +145,12 @@ class Deliverer:
             log.warning("send failed permanently", extra={**extra, "outcome": "failed", "code": code})
             return FAILED
         if record.attempts + 1 >= self.max_attempts:
-            if error.ambiguous:
+            if ambiguous:
                 self.outbox.release(record.id, ambiguous=True)
             self.outbox.mark_final(record, FAILED, f"gave up: {code or error.reason}")
             log.warning("send gave up after retries", extra={**extra, "outcome": "failed", "code": code})
             return FAILED
         rate_limited = error.code in (ERROR_TOO_MANY_REQUESTS, 429)  # never processed: free to retry
-        self.outbox.release(record.id, ambiguous=error.ambiguous, refund=rate_limited)
+        self.outbox.release(record.id, ambiguous=ambiguous, refund=rate_limited)
         log.info("send failed, will retry", extra={**extra, "outcome": "retry", "code": code})
         raise RetryLater(error.reason)

@@ -15,6 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from redis import Redis, RedisError
 from rq import Queue, Retry
@@ -60,15 +61,22 @@ class ReplySender:
         self.in_flight = 0
 
     def step(self, consumer: str, block_seconds: float | None = 1.0) -> int:
-        """Start sending what is waiting, as many as there are free slots; returns how many."""
-        self.flush()
+        """Start sending what is waiting, as many as there are free slots; returns how many.
+        What finished since the last step is acknowledged in the same round trip as the read."""
         self.slots.acquire()  # at least one slot, so a read never takes more than can start
         free = 1
         while free < self.concurrency and self.slots.acquire(blocking=False):
             free += 1
+        finished, waits = self._take_finished()
         try:
-            entries = self._reclaim(consumer, free) or self.stream.read(consumer, free, block_seconds)
+            entries = self._reclaim(consumer, free)
+            if entries:
+                self._write_finished(finished, waits)
+            else:
+                entries = self.stream.read(consumer, free, block_seconds,
+                                           before=lambda pipe: self._acknowledge(pipe, finished, waits))
         except BaseException:
+            self._put_back(finished, waits)
             for _ in range(free):
                 self.slots.release()
             raise
@@ -86,23 +94,36 @@ class ReplySender:
         self.reclaimed_at = time.monotonic()
         return self.stream.reclaim(consumer, count)
 
-    def flush(self) -> None:
-        """Acknowledge the finished entries and record their waits, in one round trip."""
+    def _take_finished(self) -> tuple[list[str], list[float]]:
         with self.lock:
             finished, self.finished = self.finished, []
             waits, self.waits = self.waits, []
+        return finished, waits
+
+    def _put_back(self, finished: list[str], waits: list[float]) -> None:
+        with self.lock:  # tried again with the next batch
+            self.finished += finished
+            self.waits += waits
+
+    def _acknowledge(self, pipe: Any, finished: list[str], waits: list[float]) -> None:
+        self.stream.done(*finished, pipe=pipe)
+        for seconds in waits:
+            metrics.observe_queue_wait(pipe, seconds)
+
+    def _write_finished(self, finished: list[str], waits: list[float]) -> None:
         if not finished and not waits:
             return
+        with self.stream.redis.pipeline(transaction=False) as pipe:
+            self._acknowledge(pipe, finished, waits)
+            pipe.execute()
+
+    def flush(self) -> None:
+        """Acknowledge the finished entries and record their waits, in one round trip."""
+        finished, waits = self._take_finished()
         try:
-            with self.stream.redis.pipeline(transaction=False) as pipe:
-                self.stream.done(*finished, pipe=pipe)
-                for seconds in waits:
-                    metrics.observe_queue_wait(pipe, seconds)
-                pipe.execute()
+            self._write_finished(finished, waits)
         except RedisError:
-            with self.lock:  # try again with the next batch
-                self.finished += finished
-                self.waits += waits
+            self._put_back(finished, waits)
             raise
 
     def _send(self, entry: Entry) -> None:

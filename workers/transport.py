@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -118,8 +119,16 @@ class TwilioTransport:
         http_client = BaseUrlHttpClient(config.twilio_api_base_url, timeout=15, proxy=proxies or None)
         if http_client.session is not None:
             http_client.session.trust_env = False
+            # One kept-alive connection per send in flight (requests keeps 10 by default, so
+            # with more in flight it opens and drops a connection for nearly every send).
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=config.send_concurrency)
+            for scheme in ("https://", "http://"):
+                http_client.session.mount(scheme, adapter)
         self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
                              http_client=http_client)
+        # Replies and broadcast batches send from their own threads; this caps the process's
+        # requests in flight at SEND_CONCURRENCY (Twilio answers 429 past 100 per account).
+        self.in_flight = threading.BoundedSemaphore(config.send_concurrency)
 
     def _sender(self, channel: str) -> dict[str, str]:
         if self.config.twilio_messaging_service_sid:
@@ -142,10 +151,11 @@ class TwilioTransport:
             content = {"content_sid": message.content_sid,
                        "content_variables": json.dumps(message.content_variables or {})}
         try:
-            created = self.client.messages.create(
-                to=message.address, **content,
-                **self._sender(message.channel), **self._status_callback(),
-            )
+            with self.in_flight:
+                created = self.client.messages.create(
+                    to=message.address, **content,
+                    **self._sender(message.channel), **self._status_callback(),
+                )
         except Exception as exc:
             raise classify(exc) from exc
         return str(created.sid)
@@ -155,7 +165,8 @@ class TwilioTransport:
         idempotency key for creating a message, so the Messages list is the only witness)."""
         after = datetime.fromtimestamp(since, UTC) - timedelta(days=1)
         try:
-            found = self.client.messages.list(to=message.address, date_sent_after=after, limit=50)
+            with self.in_flight:
+                found = self.client.messages.list(to=message.address, date_sent_after=after, limit=50)
         except Exception as exc:
             raise classify(exc) from exc
         for item in found:
