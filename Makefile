@@ -65,8 +65,11 @@ BENCH_ARGS ?= --runs 5 --seconds 10 --connections 16
 # subscriber and conversation (benchmarks 3 and 4). DRAIN_ARGS="--scenarios 1000 --full-runs 1" for one.
 DRAIN_ARGS ?= --runs 3 --full-runs 3
 MEMORY_ARGS ?= --runs 3
+# End-to-end reply latency at 50 and 200 inbound messages a second (benchmark 2).
+LATENCY_ARGS ?= --rates 50 200 --seconds 60 --runs 3
 bench: $(STAMP)
 	$(BIN)/python -m bench.webhook $(BENCH_ARGS)
+	$(BIN)/python -m bench.reply_latency $(LATENCY_ARGS)
 	$(BIN)/python -m bench.broadcast_drain $(DRAIN_ARGS)
 	$(BIN)/python -m bench.memory $(MEMORY_ARGS)
 

@@ -225,7 +225,7 @@ def report(args: argparse.Namespace, servers: list[Server], results: dict[str, l
         f"- load: {args.connections} connections on 127.0.0.1, {args.runs} runs × {args.seconds:g} s per app "
         f"(alternating), {args.warmup:g} s warm-up each; every request a signed Twilio inbound POST "
         f"with a unique MessageSid; non-200 = error",
-        f"- bot: LOG_LEVEL=INFO, LOG_FORMAT=json, PUBLIC_BASE_URL={PUBLIC_BASE_URL}, no RQ worker running",
+        f"- bot: LOG_LEVEL=INFO, LOG_FORMAT=json, PUBLIC_BASE_URL={PUBLIC_BASE_URL}, no worker running (only the webhook is measured; queued messages wait in the inbound stream)",
         f"- Redis {redis_version(redis.binary)}: appendonly yes, appendfsync everysec, noeviction, loopback",
         f"- machine: {os.cpu_count()} CPUs, load average before {loads[0]}, after {loads[1]}; "
         f"Python {platform.python_version()}; {versions}",
