@@ -5,7 +5,7 @@ Twilio only needs to know the message is safe. A Lua script sets the received ma
 it is new and appends to the inbound stream in the same step, so a copy of a message that
 Twilio delivers twice (or five times at once) is queued once, and a crash can never leave a
 message marked but not queued. Routing happens in the worker (``workers.inbound``).
-The stream holds the message sealed with Fernet: a number or text never sits in Redis readable.
+The stream holds the message sealed (AES-GCM): a number or text never sits in Redis readable.
 """
 
 from __future__ import annotations

@@ -65,10 +65,6 @@ class WorkStream:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    def add(self, pipe: Any, fields: dict[str, str]) -> None:
-        """Queue an entry inside the caller's pipeline (so it lands with the caller's writes)."""
-        pipe.xadd(self.name, fields)
-
     def read(self, consumer: str, count: int, block_seconds: float | None,
              before: Callable[[Any], None] | None = None) -> list[Entry]:
         """New entries for ``consumer``, waiting up to ``block_seconds`` for the first.

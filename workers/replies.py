@@ -155,6 +155,9 @@ class ReplySender:
         except Exception:  # a bug: park it where staff can see it and press Retry
             log.exception("reply send raised; handed to the retry queue",
                           extra={"record": record_id, "outcome": "error"})
+            # Give up the claim (as 'maybe sent': the retry looks before it sends), or the
+            # retry would find the record claimed and leave it for a worker that is gone.
+            self.deliverer.outbox.release(record_id, ambiguous=True)
             self._retry_later(record_id)
         with self.lock:
             self.finished.append(entry.id)
