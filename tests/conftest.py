@@ -22,6 +22,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from redis.exceptions import ResponseError
 from twilio.request_validator import RequestValidator
 
 from bot import create_app
@@ -227,11 +228,22 @@ def leave_no_replies_behind(redis: Redis, timeout: float = 5.0) -> None:
     worker outlives tests, and must not send a test's replies during the next one."""
     for key in redis.scan_iter(match="rq:queue:*"):
         redis.delete(key)
+    for stream in (INBOUND_STREAM, REPLY_STREAM):  # not read yet: dropped
+        redis.xtrim(stream, maxlen=0)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(
-            redis.type(key) == b"zset" and redis.zcard(key) for key in redis.scan_iter(match="rq:wip:*")):
+    while time.monotonic() < deadline and (any(
+            redis.type(key) == b"zset" and redis.zcard(key) for key in redis.scan_iter(match="rq:wip:*"))
+            or any(_pending(redis, stream) for stream in (INBOUND_STREAM, REPLY_STREAM))):
         time.sleep(0.05)
     clean_redis(redis)
+
+
+def _pending(redis: Redis, stream: str) -> int:
+    """Entries a worker has read and not yet acknowledged (sends still in flight)."""
+    try:
+        return int(redis.xpending(stream, "workers")["pending"])
+    except ResponseError:  # no such stream or group
+        return 0
 
 
 @pytest.fixture
