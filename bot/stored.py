@@ -6,7 +6,7 @@ code wants ``str``. These helpers accept either, so nothing depends on how a cli
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -20,3 +20,8 @@ def text(value: Any, default: str = "") -> str:
 def texts(mapping: Mapping[Any, Any]) -> dict[str, str]:
     """A stored hash as a dict of text."""
     return {text(key): text(value) for key, value in mapping.items()}
+
+
+def text_list(values: Iterable[Any]) -> list[str]:
+    """Stored values (a script's answer, say) as a list of text."""
+    return [text(value) for value in values]

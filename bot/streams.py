@@ -18,7 +18,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from bot.stored import text
+from bot.stored import text, texts
 
 INBOUND_STREAM = "msb:inbound"  # inbound messages, sealed, waiting to be routed
 REPLY_STREAM = "msb:replies"  # outbox record ids of replies waiting to be sent
@@ -43,7 +43,7 @@ def _entries(raw: Any) -> list[Entry]:
     for entry_id, fields in raw or []:
         if fields is None:  # deleted while pending
             continue
-        found.append(Entry(text(entry_id), {text(k): text(v) for k, v in fields.items()}))
+        found.append(Entry(text(entry_id), texts(fields)))
     return found
 
 

@@ -18,11 +18,7 @@ from redis import Redis
 from bot.keys import broadcast as broadcast_key
 from bot.keys import early_status, message_sid, metric, status_seen
 from bot.keys import outbox as outbox_key
-from bot.stored import text, texts
-
-
-def texts_of(values: Any) -> list[str]:
-    return [text(value) for value in values]
+from bot.stored import text_list, texts
 
 PENDING = "pending"
 SENDING = "sending"
@@ -35,21 +31,6 @@ CLAIM_LEASE_SECONDS = 45.0  # longer than a send can take (the client allows 15 
 # Replies that go out even though the person has just opted out: the one confirmation. Their
 # records carry ``when_opted_out=send``, so the claim can decide without reading the reply.
 SENT_WHEN_OPTED_OUT = frozenset({"stop_confirm"})
-
-# Returns the previous status when the claim succeeds, nil otherwise.
-_CLAIM = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return nil end
-if status == 'pending' or (status == 'sending' and
-   tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0') < tonumber(ARGV[1])) then
-  redis.call('HSET', KEYS[1], 'status', 'sending', 'lease_until', ARGV[2],
-             'sending_at', ARGV[1])
-  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-  return status
-end
-return nil
-"""
-
 
 # KEYS: record. ARGV: now, lease end. One round trip for what a send needs to know first:
 # {outcome, previous status, field, value, ...} with outcome 'gone' (no record), 'final',
@@ -177,7 +158,6 @@ class Outbox:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._claim = redis.register_script(_CLAIM)
         self._take = redis.register_script(_TAKE)
         self._finish = redis.register_script(_FINISH)
         self._status = redis.register_script(_STATUS)
@@ -206,21 +186,15 @@ class Outbox:
         fields = texts(raw)
         return Record(record_id, fields.get("status", PENDING), fields)
 
-    def claim(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> str | None:
-        """Take the record for sending; returns its previous status, or None if not ours."""
-        now = time.time()
-        previous = self._claim(keys=[outbox_key(record_id)], args=[now, now + lease_seconds])
-        return previous.decode() if previous is not None else None
-
     def take(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> tuple[str, str, Record | None]:
         """Read the record, check the person's opt-out and claim it, in one step: (outcome,
         previous status, record as read before the claim); outcomes as ``_TAKE`` says."""
         now = time.time()
         answer = self._take(keys=[outbox_key(record_id)], args=[now, now + lease_seconds])
-        outcome, previous = texts_of(answer[:2])
+        outcome, previous = text_list(answer[:2])
         if len(answer) <= 2:
             return outcome, previous, None
-        fields = dict(zip(texts_of(answer[2::2]), texts_of(answer[3::2]), strict=True))
+        fields = dict(zip(text_list(answer[2::2]), text_list(answer[3::2]), strict=True))
         return outcome, previous, Record(record_id, previous, fields)
 
     def _move(self, record: Record, status: str, sid: str, fields: dict[str, str], counted: str = "") -> bool:
