@@ -38,14 +38,9 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("form parsing (werkzeug)", "flask.wrappers:Request._load_form_data"),
     ("signature check", "bot.signature:SignatureValidator.validate"),
     ("parse_inbound", "bot.webhook:parse_inbound"),
-    ("intake.accept (all of it)", "bot.intake:Intake.accept"),
-    ("  routing, incl. detection", "bot.intake:route"),
-    ("    language detection (lingua)", "bot.language:LinguaDetector.__call__"),
-    ("  RQ enqueue_call (job build, buffered)", "rq.queue:Queue.enqueue_call"),
-    ("  outbox record", "workers.outbox:Outbox.create"),
-    ("  pseudonym/digest/seal (crypto)", "bot.crypto:AddressBook.pseudonym"),
-    ("  ", "bot.crypto:AddressBook.digest"),
-    ("  ", "bot.crypto:AddressBook.seal"),
+    ("pseudonym (for the log line)", "bot.crypto:AddressBook.pseudonym"),
+    ("inbox.receive (all of it)", "bot.inbox:Inbox.receive"),
+    ("  seal the message (AES-GCM)", "bot.crypto:AddressBook.seal_message"),
     ("  Redis I/O: send", "redis.connection:AbstractConnection.send_packed_command"),
     ("  Redis I/O: wait+read", "redis.connection:AbstractConnection.read_response"),
     ("logging (records + JSON + write)", "logging:Logger._log"),
@@ -137,8 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--cprofile", type=Path, help="also write a cProfile of a separate pass here")
-    parser.add_argument("--app", choices=("bot", "one-trip", "one-trip-stream"), default="bot",
-                        help="the bot, or a one-round-trip sketch from bench/one_trip_app.py")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="msb-profile-") as scratch:
@@ -147,12 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         saved_stderr, sys.stderr = sys.stderr, log_file
         try:
             os.environ.update(bot_env(redis.url))
-            from bench import one_trip_app
             from bot import create_app
 
-            factory = {"bot": create_app, "one-trip": one_trip_app.create_app,
-                       "one-trip-stream": one_trip_app.create_stream_app}[args.app]
-            app = factory()  # the production path: config and JSON logging from the environment
+            app = create_app()  # the production path: config and JSON logging from the environment
             from redis import Redis
 
             counter = Redis.from_url(redis.url)
@@ -191,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             redis.stop()
 
     n = args.requests
-    print(f"app: {args.app}; requests: {n} (+{args.warmup} warm-up), statuses {statuses}")
+    print(f"app: bot; requests: {n} (+{args.warmup} warm-up), statuses {statuses}")
     print(f"per request, unprofiled: {unprofiled * 1e6:.0f} µs wall, {unprofiled_cpu * 1e6:.0f} µs CPU "
           f"of this process; with stage timers: {timed * 1e6:.0f} µs wall")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -40,10 +40,7 @@ PATH = "/twilio/messages"
 TOKEN = "bench-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "be" * 16
 SMS_FROM = "+15005550006"
-APPS = {"quickstart": "bench.quickstart_app:app", "bot": "bot:create_app()",
-        # issue #10's plan, measured: see bench/one_trip_app.py (not part of the default set)
-        "one-trip": "bench.one_trip_app:create_app()",
-        "one-trip-stream": "bench.one_trip_app:create_stream_app()"}
+APPS = {"quickstart": "bench.quickstart_app:app", "bot": "bot:create_app()"}
 PACKAGES = ("flask", "werkzeug", "gunicorn", "twilio", "redis", "rq", "lingua-language-detector")
 
 
@@ -211,10 +208,6 @@ def report(args: argparse.Namespace, servers: list[Server], results: dict[str, l
         lines.append("")
         lines.append(f"Ratio bot/quickstart (medians): **{ratio:.2f}×** "
                      f"(per run: {', '.join(f'{r:.2f}' for r in per_run)}); goal ≥ 0.60×, bot p99 ≤ 20 ms.")
-    for sketch in ("one-trip", "one-trip-stream"):
-        if sketch in stats and "quickstart" in stats:
-            ratio = stats[sketch]["rps"] / stats["quickstart"]["rps"]
-            lines.append(f"Ratio {sketch}/quickstart (medians): **{ratio:.2f}×**.")
     versions = ", ".join(f"{p} {version(p)}" for p in PACKAGES)
     lines += [
         "",
@@ -225,7 +218,8 @@ def report(args: argparse.Namespace, servers: list[Server], results: dict[str, l
         f"- load: {args.connections} connections on 127.0.0.1, {args.runs} runs × {args.seconds:g} s per app "
         f"(alternating), {args.warmup:g} s warm-up each; every request a signed Twilio inbound POST "
         f"with a unique MessageSid; non-200 = error",
-        f"- bot: LOG_LEVEL=INFO, LOG_FORMAT=json, PUBLIC_BASE_URL={PUBLIC_BASE_URL}, no worker running (only the webhook is measured; queued messages wait in the inbound stream)",
+        f"- bot: LOG_LEVEL=INFO, LOG_FORMAT=json, PUBLIC_BASE_URL={PUBLIC_BASE_URL}, no worker running "
+        "(only the webhook is measured; queued messages wait in the inbound stream)",
         f"- Redis {redis_version(redis.binary)}: appendonly yes, appendfsync everysec, noeviction, loopback",
         f"- machine: {os.cpu_count()} CPUs, load average before {loads[0]}, after {loads[1]}; "
         f"Python {platform.python_version()}; {versions}",
@@ -246,7 +240,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the Procfile's 2)")
     parser.add_argument("--apps", default="quickstart,bot",
-                        help="comma-separated: quickstart, bot, one-trip, one-trip-stream")
+                        help="comma-separated: quickstart, bot")
     parser.add_argument("--json", type=Path, help="also write every run's raw result here")
     return parser.parse_args(argv)
 
