@@ -128,7 +128,7 @@ def test_kill_9_while_messages_are_routed_and_replies_in_flight_answers_each_onc
             records = [{k: v for k, v in stack.redis.hgetall(key).items() if k not in (b"to", b"reply")}
                        for key in stack.redis.scan_iter("msb:outbox:r-*")
                        if stack.redis.hget(key, "person") == person]
-            details.append(f"{to}: requests {requests}, records {records}")
+            details.append(f"person {person.decode()}: requests {requests}, records {records}")
         logs = "\n".join(w.log()[-3000:] for w in stack.workers)
         raise AssertionError(f"sent twice: {details}\n{logs}")
     assert_each_once(twilio, 400)
