@@ -1,8 +1,8 @@
 """The two ways a message leaves the bot: Twilio's REST API, or the local outbox.
 
-``TwilioTransport`` uses the real ``twilio`` client; ``TWILIO_API_BASE_URL`` is honoured by
-an HTTP client class that rebases Twilio's URLs, not by patching the library, so tests and
-benchmarks exercise the same request building and error parsing as production.
+``TwilioTransport`` uses the real ``twilio`` client over ``workers.twilio_http``, whose HTTP
+client rebases Twilio's URLs to ``TWILIO_API_BASE_URL`` (no patching of the library), so tests
+and benchmarks exercise the same request building and error parsing as production.
 ``LocalOutbox`` keeps messages in Redis when no credentials are set (``make run``, the
 simulator, the terminal chat).
 """
@@ -16,14 +16,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from typing import Protocol
 
-import requests
+import urllib3
 from redis import Redis
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.config import Config
@@ -31,6 +28,7 @@ from bot.keys import Keys, delivered
 from bot.stored import text
 from messages.model import Channel
 from messages.segments import count_segments
+from workers.twilio_http import Urllib3HttpClient
 
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs numbers at INFO
 
@@ -75,21 +73,6 @@ class Transport(Protocol):
         """The id of this message if it already went out (after an ambiguous failure)."""
 
 
-class BaseUrlHttpClient(TwilioHttpClient):
-    """Twilio's own HTTP client, sending every ``*.twilio.com`` request to another base URL."""
-
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        parts = urlsplit(base_url)
-        self._scheme, self._netloc = parts.scheme, parts.netloc
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        parts = urlsplit(url)
-        if parts.hostname and (parts.hostname == "twilio.com" or parts.hostname.endswith(".twilio.com")):
-            url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
-        return super().request(method, url, *args, **kwargs)
-
-
 def classify(exc: Exception) -> SendError:
     """Map what the twilio client raised to retry semantics."""
     if isinstance(exc, TwilioRestException):
@@ -100,10 +83,9 @@ def classify(exc: Exception) -> SendError:
         if status >= 500:
             return SendError(f"twilio {status}", code, transient=True, ambiguous=True)
         return SendError(f"twilio error {code}", code, transient=False)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):  # refused or timed out: never sent
         return SendError("connect timeout", None, transient=True)
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                        requests.exceptions.ChunkedEncodingError)):
+    if isinstance(exc, urllib3.exceptions.HTTPError):  # lost mid-way: it may have gone out
         return SendError("connection lost", None, transient=True, ambiguous=True)
     raise exc
 
@@ -113,17 +95,10 @@ class TwilioTransport:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        # Proxy settings are read from the environment once, here: requests would otherwise
-        # read them (and .netrc) again on every send, a tenth of a send's CPU.
-        proxies = requests.utils.get_environ_proxies(config.twilio_api_base_url)
-        http_client = BaseUrlHttpClient(config.twilio_api_base_url, timeout=15, proxy=proxies or None)
-        if http_client.session is not None:
-            http_client.session.trust_env = False
-            # One kept-alive connection per send in flight (requests keeps 10 by default, so
-            # with more in flight it opens and drops a connection for nearly every send).
-            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=config.send_concurrency)
-            for scheme in ("https://", "http://"):
-                http_client.session.mount(scheme, adapter)
+        # One kept-alive connection per send in flight (a smaller pool would open and drop a
+        # connection for nearly every send); 15 s to connect and 15 s to read.
+        http_client = Urllib3HttpClient(config.twilio_api_base_url, timeout=15,
+                                        pool_size=config.send_concurrency)
         self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
                              http_client=http_client)
         # Replies and broadcast batches send from their own threads; this caps the process's
