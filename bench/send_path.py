@@ -4,15 +4,14 @@ Why one thread: on a shared 2-core machine the drain benchmark's CPU per message
 everyone else's load (and with 50 threads fighting for the GIL); the CPU time of a single
 thread doing each step many times (``time.thread_time``) is what the code itself costs, and
 the difference to the drain's figure is what threads and contention add. Each step is the
-project's own call (``Outbox.get``, ``TokenBucket.reserve``, ``TwilioTransport.send``...)
+project's own call (``Outbox.take``, ``SendSlots.take``, ``TwilioTransport.send``...)
 against an embedded Redis and the fake Twilio API (own process, no latency, no limits).
 
-Variants measured in the same process: the ``twilio`` client as built today, and with its
-``requests`` session told not to read proxy settings from the environment on every request
-(``trust_env = False``). Run it with hiredis on PYTHONPATH to see the C parser's effect:
+Variants measured in the same process: the ``twilio`` client as the transport builds it (over
+urllib3, ``workers.twilio_http``), and with twilio's own requests-based HTTP client, for
+comparison:
 
     .venv/bin/python -m bench.send_path --records 2000
-    PYTHONPATH=/path/with/hiredis .venv/bin/python -m bench.send_path --records 2000
 """
 
 from __future__ import annotations
@@ -33,14 +32,16 @@ from urllib.parse import urlencode
 
 import urllib3
 from redis import Redis
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
 
 from bench.stack import PUBLIC_BASE_URL, FakeApi, bot_environment, config_for, load_average, seed_subscribers
 from bot.broadcasts import Broadcasts, Draft
 from bot.embedded_redis import RedisServer
 from bot.logs import configure_logging
-from workers.broadcasting import Broadcaster, batch_ids
+from workers.broadcasting import SLOTS_BOOKED_SECONDS, Broadcaster, batch_ids
 from workers.context import build_deliverer
-from workers.pacing import TokenBucket
+from workers.pacing import SendSlots, TokenBucket
 from workers.transport import Outgoing, TwilioTransport
 
 TEXT = "MS stem cell news: the new trial results are out. Reply MENU for the topics, STOP to end updates."
@@ -97,14 +98,14 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
         first, second, third = ids[:n], ids[n:2 * n], ids[2 * n:3 * n]
         outbox = deliverer.outbox
         records = [outbox.get(i) for i in first]
-        bucket = TokenBucket(redis, "bench-sender", 1e9)
+        rate = 1000.0  # slots booked as a worker books them at SEND_RATE_PER_SECOND=1000
+        slots = SendSlots(TokenBucket(redis, "bench-sender", rate, burst=1), block=int(rate * SLOTS_BOOKED_SECONDS))
         transport = deliverer.transports["twilio"]
         assert isinstance(transport, TwilioTransport)
         messages = [deliverer._outgoing(r) for r in records if r is not None]
         delivery_log = logging.getLogger("workers.delivery")
         steps: list[tuple[str, int, Callable[[int], object]]] = [
-            ("Outbox.get (HGETALL of the record)", 2, lambda i: outbox.get(first[i])),
-            ("TokenBucket.reserve (EVALSHA)", 1, lambda i: bucket.reserve(2.0)),
+            (f"SendSlots.take (one EVALSHA per {slots.block} slots)", 1, lambda i: slots.take(60.0)),
             ("render + open the sealed number", 1, lambda i: deliverer._outgoing(records[i])),  # type: ignore[arg-type]
             ("'message sent' log line (JSON)", 1, lambda i: delivery_log.info("message sent", extra={
                 "record": first[i], "person": "p", "channel": "sms", "queue_wait_ms": "", "outcome": "sent"})),
@@ -115,23 +116,23 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
         ]
         for name, times, step in steps:
             rows.append((name, times, *per_call(step, n)))
-        session = transport.client.http_client.session  # type: ignore[attr-defined]
-        session.trust_env = False
-        rows.append(("TwilioTransport.send, session.trust_env = False", 0,
-                     *per_call(lambda i: transport.send(messages[i]), n)))
-        session.trust_env = True
+        own = Client(config.twilio_account_sid, config.twilio_auth_token, http_client=TwilioHttpClient(timeout=15))
+        own.api.base_url = fake.base_url
+        own.http_client.session.trust_env = False  # type: ignore[attr-defined]
+        rows.append(("the same create with twilio's own HTTP client (requests), for comparison", 0,
+                     *per_call(lambda i: own.messages.create(to=messages[i].address, body=messages[i].body,
+                                                             from_=config.twilio_sms_from), n)))
         rows.append(("bare urllib3 POST of the same form, JSON parsed (a lower bound)", 0,
                      *per_call(bare_post(fake, config.twilio_sms_from, messages), n)))
         rows.append(("Deliverer.deliver, whole (take, send, finish, log)", 0,
                      *per_call(lambda i: deliverer.deliver(second[i]), n)))
 
-        def send_one(i: int) -> None:  # what _BatchRun._send_one does around deliver
-            record = outbox.get(third[i])
-            assert record is not None
-            broadcaster.quiet.wait_everywhere(time.time(), (record.get("time_zones") or "UTC").split())
-            bucket.reserve(2.0)
-            deliverer.deliver(third[i])
-        rows.append(("_send_one equivalent, whole (get, quiet hours, reserve, deliver)", 0, *per_call(send_one, n)))
+        def may_send_now(record: object) -> bool:  # what _BatchRun._may_send_now does, without sleeping
+            broadcaster.quiet.wait_everywhere(time.time(), ["Europe/Madrid"])
+            return slots.take(60.0)[0]
+
+        rows.append(("_send_one equivalent, whole (deliver with quiet hours and a slot)", 0,
+                     *per_call(lambda i: deliverer.deliver(third[i], gate=may_send_now), n)))
         return rows
     finally:
         sys.stderr = sys.__stderr__
@@ -151,8 +152,7 @@ def report(args: argparse.Namespace, rows: list[tuple[str, int, float, float]], 
     parts = sum(times * cpu for _, times, cpu, _ in rows[1:] if times)
     lines += ["", f"Sum of the parts per send (times per send × CPU): {parts:.0f} µs; fan-out adds "
               f"{rows[0][2]:.0f} µs per recipient.", "",
-              f"- command: `{'PYTHONPATH=<dir with hiredis> ' if HIREDIS_AVAILABLE else ''}"
-              f".venv/bin/python -m bench.send_path --records {args.records}`; hiredis "
+              f"- command: `.venv/bin/python -m bench.send_path --records {args.records}`; hiredis "
               f"{'installed' if HIREDIS_AVAILABLE else 'not installed'}",
               "- each step called once per record, in one thread; CPU is `time.thread_time()`; Redis embedded "
               "(production settings), fake Twilio API in its own process with no latency; LOG_FORMAT=json to a file",

@@ -45,8 +45,8 @@ from bot.quiet_hours import QuietHours
 from bot.stored import text, texts
 from bot.subscriptions import Subscriber, stream
 from workers.delivery import Deliverer, RetryLater
-from workers.outbox import CLAIM_LEASE_SECONDS, FINAL, Outbox
-from workers.pacing import TokenBucket
+from workers.outbox import CLAIM_LEASE_SECONDS, Outbox, Record
+from workers.pacing import SendSlots, TokenBucket
 
 log = logging.getLogger("workers.broadcasting")
 
@@ -128,6 +128,8 @@ return 0
 
 
 PACE_MARGIN = 0.97  # of SEND_RATE_PER_SECOND: room for the network's jitter under Twilio's limit
+SLOTS_BOOKED_SECONDS = 0.02  # a process books this much of the send rate's slots at a time
+CHECK_STATUS_AFTER_WAIT = 0.1  # a wait for a slot longer than this ends with a look for a pause
 
 
 @dataclass
@@ -146,7 +148,9 @@ class Broadcaster:
         self.transport = "twilio" if self.config.twilio_enabled else "local"
         # Slots evenly spaced (no saved-up burst) a little under the configured rate: Twilio
         # counts creates in any sliding second, and a send reaches it a few ms early or late.
-        self.rate = TokenBucket(self.redis, "sender", self.config.send_rate_per_second * PACE_MARGIN, burst=1)
+        rate = self.config.send_rate_per_second * PACE_MARGIN
+        self.rate = SendSlots(TokenBucket(self.redis, "sender", rate, burst=1),
+                              block=int(rate * SLOTS_BOOKED_SECONDS))
         self.threads = max(1, min(self.config.send_concurrency,
                                   math.ceil(self.config.send_rate_per_second * 0.5) + 1))
         self._claim_batch = self.redis.register_script(_CLAIM_BATCH)
@@ -241,8 +245,8 @@ class Broadcaster:
             return found.status if found else "gone"
         raw = self.redis.hget(broadcast_batches(broadcast_id), str(batch))
         record_ids: list[str] = json.loads(raw) if raw else []
-        pace = (TokenBucket(self.redis, f"pace:{broadcast_id}", found.draft.pace_per_hour / 3600, burst=1)
-                if found.draft.pace_per_hour else None)
+        pace = (SendSlots(TokenBucket(self.redis, f"pace:{broadcast_id}", found.draft.pace_per_hour / 3600,
+                                      burst=1)) if found.draft.pace_per_hour else None)
         outcome = _BatchRun(self, broadcast_id, batch, record_ids, pace, started).run()
         if outcome.stopped_for is not None:
             self.redis.hset(state_key, str(batch), HELD)
@@ -292,7 +296,7 @@ class _BatchRun:
     """One slice of one batch: several sends in flight, each paced by the shared bucket."""
 
     def __init__(self, owner: Broadcaster, broadcast_id: str, batch: int, record_ids: list[str],
-                 pace: TokenBucket | None, started: float) -> None:
+                 pace: SendSlots | None, started: float) -> None:
         self.owner = owner
         self.broadcast_id = broadcast_id
         self.batch = batch
@@ -308,7 +312,7 @@ class _BatchRun:
     def run(self) -> _Outcome:
         threads = self.owner.threads
         if self.pace is not None:  # a slow pace needs few sends in flight
-            threads = max(1, min(threads, math.ceil(self.pace.rate * MAX_TOKEN_WAIT)))
+            threads = max(1, min(threads, math.ceil(self.pace.bucket.rate * MAX_TOKEN_WAIT)))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send") as pool:
             for _ in range(threads):
                 pool.submit(self._drain)
@@ -357,33 +361,36 @@ class _BatchRun:
 
     def _send_one(self, record_id: str) -> None:
         owner = self.owner
-        record = owner.outbox.get(record_id)
-        if record is None or record.status in FINAL:
-            return
-        now = time.time()
-        quiet = owner.quiet.wait_everywhere(now, (record.get("time_zones") or "UTC").split())
-        if quiet > 0:
-            self._later(now + quiet)
-            return
-        for bucket in (self.pace, owner.rate):
-            if bucket is None:
-                continue
-            granted, wait = bucket.reserve(MAX_TOKEN_WAIT)
-            if not granted:
-                self._later(now + min(wait, 3600))
-                return
-            if wait > 0:
-                time.sleep(wait)
-                if not self._still_sending():  # paused or cancelled while waiting for the slot
-                    return
         try:
-            outcome = owner.deliverer.deliver(record_id)
+            outcome = owner.deliverer.deliver(record_id, gate=self._may_send_now)
         except RetryLater:
             attempts = int(owner.redis.hget(f"msb:outbox:{record_id}", "attempts") or 1)
             self._later(time.time() + min(60.0, 2.0 ** attempts))
             return
         if outcome == "claimed_elsewhere":  # a dead worker's lease: reconcile once it expires
             self._later(time.time() + CLAIM_LEASE_SECONDS + 1)
+
+    def _may_send_now(self, record: Record) -> bool:
+        """Quiet hours, then the broadcast's pace and the account's rate, asked just before the
+        request: a slot taken before claiming and rendering would reach Twilio later by that
+        much, and such jitter is what pushes a sliding second over Twilio's limit."""
+        now = time.time()
+        quiet = self.owner.quiet.wait_everywhere(now, (record.get("time_zones") or "UTC").split())
+        if quiet > 0:
+            self._later(now + quiet)
+            return False
+        for slots in (self.pace, self.owner.rate):
+            if slots is None:
+                continue
+            granted, wait = slots.take(MAX_TOKEN_WAIT)
+            if not granted:
+                self._later(now + min(wait, 3600))
+                return False
+            if wait > 0:
+                time.sleep(wait)
+                if wait > CHECK_STATUS_AFTER_WAIT and not self._still_sending():  # paused meanwhile
+                    return False
+        return True
 
 
 def batch_ids(redis: Redis, broadcast_id: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from redis import Redis
@@ -82,10 +83,13 @@ class Deliverer:
             namespace=record.get("namespace", "msb"),
         )
 
-    def deliver(self, record_id: str, queued_at: float | None = None, waits: list[float] | None = None) -> str:
+    def deliver(self, record_id: str, queued_at: float | None = None, waits: list[float] | None = None,
+                gate: Callable[[Record], bool] | None = None) -> str:
         """Send the record if it still needs sending; returns the outcome for the job result.
         ``queued_at``: when the reply was queued on the reply stream; ``waits``: where to leave
-        its wait for the caller to record (see ``metrics.queue_wait``)."""
+        its wait for the caller to record (see ``metrics.queue_wait``). ``gate``: asked last,
+        just before the request (a broadcast's quiet hours and pace); when it says no, the
+        claim is given back, attempt and all, and the outcome is "deferred"."""
         outcome, previous, record = self.outbox.take(record_id)
         if outcome == "gone":
             return "gone"  # erased or expired: nothing to send, nothing to retry
@@ -124,6 +128,9 @@ class Deliverer:
                 self.outbox.mark_sent(record, sid, counted)
                 log.info("send reconciled: already delivered", extra={**extra, "outcome": "sent"})
                 return "sent"
+        if gate is not None and not gate(record):
+            self.outbox.release(record_id, ambiguous=reconciling, refund=True)
+            return "deferred"
         try:
             sid = transport.send(message)
         except SendError as error:
