@@ -107,6 +107,7 @@ class Run:
     bytes_per_recipient: float | None = None  # Redis growth per recipient of a drained broadcast
     web_errors: int = 0
     timeline: dict[int, tuple[int, int]] = field(default_factory=dict)  # second -> (creates, 429s)
+    crowds: list[list[float]] = field(default_factory=list)  # per 429: the creates it found, s before
     fanout_seconds: float | None = None  # broadcast sent -> every outbox record created
     fanout_worker_cpu_us: float | None = None  # worker CPU per recipient until then (fan-out + sends)
     sent_counted: int | None = None  # the broadcast's own 'sent' count at the end
@@ -214,6 +215,7 @@ def one_run(scenario: Scenario, args: argparse.Namespace, work: Path) -> Run:
         }
         run.web_errors = poller.errors
         timeline, limited = fake.timeline()
+        run.crowds = fake.crowds
         run.timeline = {s: (timeline.get(s, 0), limited.get(s, 0)) for s in sorted({*timeline, *limited})}
         first_second = min(timeline)
         run.first_create_after = float(stats["first_created"]) - sent_at

@@ -51,6 +51,7 @@ class Tally:
         self.first_created: float | None = None
         self.last_created: float | None = None
         self.first_arrival: dict[str, float] = {}
+        self.crowds: list[list[float]] = []
 
     def _fold(self, records: list[RecordedRequest]) -> None:
         while self.cursor < len(records):
@@ -61,6 +62,8 @@ class Tally:
             self.outcomes[rec.outcome] += 1
             if rec.outcome in ("rate_limited", "in_flight_limited"):
                 self.limited_per_second[int(rec.time)] += 1
+            if rec.crowd is not None:
+                self.crowds.append(rec.crowd)
             if rec.outcome == "created":
                 self.first_arrival.setdefault(rec.fields.get("To", ""), rec.time)
                 self.recipients[rec.fields.get("To", "")] += 1
@@ -95,7 +98,8 @@ class Tally:
         """Creates and 429s per whole second of the fake's clock."""
         self._fold(self.fake.requests)
         return {"created": {str(s): n for s, n in sorted(self.per_second.items())},
-                "limited": {str(s): n for s, n in sorted(self.limited_per_second.items())}}
+                "limited": {str(s): n for s, n in sorted(self.limited_per_second.items())},
+                "crowds": self.crowds}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -90,6 +90,7 @@ class FakeApi:
     def timeline(self) -> tuple[dict[int, int], dict[int, int]]:
         """(creates, 429s) per whole second of the fake's clock."""
         answer = self.ask("timeline")
+        self.crowds: list[list[float]] = answer["crowds"]
         return ({int(k): v for k, v in answer["created"].items()},
                 {int(k): v for k, v in answer["limited"].items()})
 

@@ -101,6 +101,9 @@ class RecordedRequest:
     outcome: str = "pending"  # created, accept_then_drop, drop, http_429, error_21610, ...
     status: int | None = None  # None when the connection was dropped without an answer
     sid: str | None = None
+    # For a create refused by the rate limit: the creates it found in the last second, oldest
+    # first, as seconds before it (how crowded the second was, for the benchmark's report).
+    crowd: list[float] | None = None
 
 
 class FakeTwilio:
@@ -309,6 +312,7 @@ class FakeTwilio:
                 while self._window and self._window[0] <= now - 1.0:
                     self._window.popleft()
                 if cap is not None and len(self._window) >= cap:
+                    rec.crowd = [round(now - t, 4) for t in self._window]
                     rec.outcome, result = "rate_limited", error_body(20429)
                     hdrs = {"Retry-After": "1"}
                 else:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.request
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -37,12 +39,17 @@ def _proxy_for(base_url: str) -> str | None:
 class Urllib3HttpClient(HttpClient):
     """Twilio's HTTP client contract over one urllib3 pool of ``pool_size`` connections.
 
+    ``in_flight`` caps the requests this process has open at once (Twilio answers 429 past
+    100 per account); it is held for the HTTP exchange only, not while the twilio client
+    builds the request or parses the answer, so the cap counts what Twilio counts.
+
     Retries are off (``retries=False``): whether a failed send may be retried is the outbox's
     decision, which must know if the request could have reached Twilio, so urllib3's own
     exceptions reach ``workers.transport.classify`` unwrapped.
     """
 
-    def __init__(self, base_url: str, timeout: float, pool_size: int) -> None:
+    def __init__(self, base_url: str, timeout: float, pool_size: int,
+                 in_flight: threading.BoundedSemaphore | None = None) -> None:
         super().__init__(logging.getLogger("twilio.http_client"), is_async=False, timeout=timeout)
         parts = urlsplit(base_url)
         self._scheme, self._netloc = parts.scheme, parts.netloc
@@ -51,6 +58,7 @@ class Urllib3HttpClient(HttpClient):
         self.pool: urllib3.PoolManager = (urllib3.ProxyManager(proxy, **options) if proxy
                                           else urllib3.PoolManager(**options))
         self._auth_headers: dict[tuple[str, str], str] = {}
+        self.in_flight = in_flight
 
     def _rebased(self, url: str) -> str:
         parts = urlsplit(url)
@@ -87,10 +95,11 @@ class Urllib3HttpClient(HttpClient):
         logged = self.logger.isEnabledFor(logging.INFO)  # as twilio's own client logs (numbers and all)
         if logged:
             self.log_request({"method": method.upper(), "url": base, "params": params, "headers": headers})
-        answer = self.pool.request(
-            method.upper(), url, body=body, headers=headers, redirect=allow_redirects,
-            timeout=urllib3.Timeout(connect=seconds, read=seconds),
-        )
+        with self.in_flight or nullcontext():
+            answer = self.pool.request(
+                method.upper(), url, body=body, headers=headers, redirect=allow_redirects,
+                timeout=urllib3.Timeout(connect=seconds, read=seconds),
+            )
         response = Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
         if logged:
             self.log_response(answer.status, response)  # type: ignore[arg-type]
