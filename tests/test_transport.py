@@ -4,15 +4,21 @@ looked up first), which is what keeps a retried send from going out twice."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from dataclasses import replace
 
 import pytest
+from redis import Redis
 
 from bot.config import Config
-from messages.model import Channel
+from bot.crypto import AddressBook
+from bot.keys import REAL
+from messages.model import Channel, Reply
 from tests.fake_twilio import FakeTwilio
+from workers.context import build_deliverer
+from workers.outbox import Outbox, SentLater
 from workers.transport import Outgoing, SendError, TwilioTransport
 
 MESSAGE = Outgoing(record_id="r-transport-1", address="+15005550006", channel=Channel.SMS,
@@ -63,3 +69,28 @@ def test_a_rate_limited_send_is_free_to_retry_and_a_bad_number_is_final(
         errors.append(raised.value)
     assert errors[0].code in (429, 20429) and errors[0].transient and not errors[0].ambiguous
     assert errors[1].code == 21211 and not errors[1].transient
+
+
+def test_a_send_marked_later_that_a_crash_lost_is_found_at_twilio_not_sent_again(
+        base_config: Config, twilio: FakeTwilio, redis: Redis) -> None:
+    """A broadcast marks its sent records a few at a time (SentLater). If the process dies
+    with some unmarked, the next attempt must find them at Twilio instead of sending again."""
+    deliverer = build_deliverer(base_config, redis)
+    book = AddressBook(base_config.phone_hash_key)
+    with redis.pipeline() as pipe:
+        Outbox.create(pipe, "r-later-1", {
+            "kind": "broadcast", "transport": "twilio", "to": book.seal(MESSAGE.address),
+            "channel": Channel.SMS, "person": "p-later", "namespace": REAL, "locale": "en",
+            "reply": json.dumps(Reply.broadcast().to_dict()), "params": json.dumps({"text": "Trial news."}),
+        })
+        pipe.execute()
+    unwritten = SentLater(deliverer.outbox, size=10)  # the process "dies" before it is written
+
+    assert deliverer.deliver("r-later-1", sent_later=unwritten) == "sent"
+    assert redis.hget("msb:outbox:r-later-1", "status") == b"sending"
+    redis.hset("msb:outbox:r-later-1", "lease_until", "0")  # the dead process's claim runs out
+
+    assert deliverer.deliver("r-later-1") == "sent"
+    [create] = [r for r in twilio.requests if r.outcome == "created"]
+    assert redis.hget("msb:outbox:r-later-1", "sid") == create.sid.encode()  # type: ignore[union-attr]
+    assert len(twilio.requests) == 1  # looked up, not sent again

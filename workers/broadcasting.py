@@ -45,7 +45,7 @@ from bot.quiet_hours import QuietHours
 from bot.stored import text, texts
 from bot.subscriptions import Subscriber, stream
 from workers.delivery import Deliverer, RetryLater
-from workers.outbox import CLAIM_LEASE_SECONDS, Outbox, Record
+from workers.outbox import CLAIM_LEASE_SECONDS, Outbox, Record, SentLater
 from workers.pacing import SendSlots, TokenBucket
 
 log = logging.getLogger("workers.broadcasting")
@@ -317,14 +317,19 @@ class _BatchRun:
         self.stopped_for: str | None = None
         self.last_check = 0.0
         self.lease_renewed = started
+        self.threads = owner.threads
+        if pace is not None:  # a slow pace needs few sends in flight
+            self.threads = max(1, min(self.threads, math.ceil(pace.bucket.rate * MAX_TOKEN_WAIT)))
+        # With many sends in flight, their 'sent' marks go a few at a time (see SentLater).
+        self.sent_later = SentLater(owner.outbox, size=self.threads // 5)
 
     def run(self) -> _Outcome:
-        threads = self.owner.threads
-        if self.pace is not None:  # a slow pace needs few sends in flight
-            threads = max(1, min(threads, math.ceil(self.pace.bucket.rate * MAX_TOKEN_WAIT)))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send") as pool:
-            for _ in range(threads):
-                pool.submit(self._drain)
+        try:
+            with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="send") as pool:
+                for _ in range(self.threads):
+                    pool.submit(self._drain)
+        finally:
+            self.sent_later.flush()  # before the batch can count as done
         if self.stopped_for:
             return _Outcome(stopped_for=self.stopped_for)
         if self.pending:  # the slice ran out: run again as soon as possible
@@ -371,7 +376,7 @@ class _BatchRun:
     def _send_one(self, record_id: str) -> None:
         owner = self.owner
         try:
-            outcome = owner.deliverer.deliver(record_id, gate=self._may_send_now)
+            outcome = owner.deliverer.deliver(record_id, gate=self._may_send_now, sent_later=self.sent_later)
         except RetryLater:
             attempts = int(owner.redis.hget(f"msb:outbox:{record_id}", "attempts") or 1)
             self._later(time.time() + min(60.0, 2.0 ** attempts))

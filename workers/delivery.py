@@ -21,7 +21,7 @@ from bot.stored import text
 from bot.twilio_wire import ERROR_TOO_MANY_REQUESTS, ERROR_UNSUBSCRIBED
 from messages.model import Channel, Reply
 from messages.render import render
-from workers.outbox import FAILED, SENDING, SKIPPED, Outbox, Record
+from workers.outbox import FAILED, SENDING, SKIPPED, Outbox, Record, SentLater
 from workers.templates import Templates
 from workers.transport import Outgoing, SendError, Transport
 
@@ -84,12 +84,13 @@ class Deliverer:
         )
 
     def deliver(self, record_id: str, queued_at: float | None = None, waits: list[float] | None = None,
-                gate: Callable[[Record], bool] | None = None) -> str:
+                gate: Callable[[Record], bool] | None = None, sent_later: SentLater | None = None) -> str:
         """Send the record if it still needs sending; returns the outcome for the job result.
         ``queued_at``: when the reply was queued on the reply stream; ``waits``: where to leave
         its wait for the caller to record (see ``metrics.queue_wait``). ``gate``: asked last,
         just before the request (a broadcast's quiet hours and pace); when it says no, the
-        claim is given back, attempt and all, and the outcome is "deferred"."""
+        claim is given back, attempt and all, and the outcome is "deferred". ``sent_later``:
+        where a sent record waits to be marked with others (a broadcast batch's sends)."""
         outcome, previous, record = self.outbox.take(record_id)
         if outcome == "gone":
             return "gone"  # erased or expired: nothing to send, nothing to retry
@@ -135,7 +136,10 @@ class Deliverer:
             sid = transport.send(message)
         except SendError as error:
             return self._failed(record, error, extra, reconciling)
-        self.outbox.mark_sent(record, sid, counted)
+        if sent_later is not None:
+            sent_later.add(record, sid, counted)
+        else:
+            self.outbox.mark_sent(record, sid, counted)
         log.info("message sent", extra={**extra, "outcome": "sent"})
         return "sent"
 
