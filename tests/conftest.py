@@ -367,3 +367,16 @@ class Twilio:
 @pytest.fixture
 def inbound(client: FlaskClient, config: Config) -> Twilio:
     return Twilio(client, config)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[Redis, str]]:
+    """A Redis of this test's own, with its URL, for a broadcast batch run in the test's
+    process: the suite's worker would otherwise pick up the broadcast's jobs and send it."""
+    server = RedisServer(tmp_path / "redis").start()
+    client = Redis.from_url(server.url)
+    try:
+        yield client, server.url
+    finally:
+        client.close()
+        server.stop()

@@ -6,10 +6,8 @@ morning."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +15,6 @@ from redis import Redis
 
 from bot.broadcasts import Broadcasts, Draft
 from bot.config import Config, ConfigError
-from bot.embedded_redis import RedisServer
 from bot.keys import broadcast_batch_state
 from bot.quiet_hours import QuietHours
 from messages.model import Channel
@@ -69,19 +66,6 @@ def window_around_now(zone: str) -> tuple[str, float]:
     local = now.astimezone(ZoneInfo(zone))
     start, end = local - timedelta(hours=1), (local + timedelta(hours=1)).replace(second=0, microsecond=0)
     return f"{start:%H:%M}-{end:%H:%M}", end.timestamp()
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[Redis, str]]:
-    """A Redis of this test's own: the suite's worker process would otherwise pick up the
-    broadcast's jobs and send it with its own settings (no quiet hours)."""
-    server = RedisServer(tmp_path / "redis").start()
-    client = Redis.from_url(server.url)
-    try:
-        yield client, server.url
-    finally:
-        client.close()
-        server.stop()
 
 
 def test_a_broadcast_batch_at_night_sends_nothing_claims_nothing_and_waits_for_morning(

@@ -23,6 +23,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -45,7 +46,8 @@ from bot.quiet_hours import QuietHours
 from bot.stored import text, texts
 from bot.subscriptions import Subscriber, stream
 from workers.delivery import Deliverer, RetryLater
-from workers.outbox import CLAIM_LEASE_SECONDS, Outbox, Record, SentLater
+from workers.outbox import CLAIM_LEASE_SECONDS, Outbox, Record, SentLater, Taken
+from workers.outbox import SENDING as RECORD_SENDING
 from workers.pacing import SendSlots, TokenBucket
 
 log = logging.getLogger("workers.broadcasting")
@@ -320,8 +322,11 @@ class _BatchRun:
         self.threads = owner.threads
         if pace is not None:  # a slow pace needs few sends in flight
             self.threads = max(1, min(self.threads, math.ceil(pace.bucket.rate * MAX_TOKEN_WAIT)))
-        # With many sends in flight, their 'sent' marks go a few at a time (see SentLater).
+        # With many sends in flight, records are claimed and marked sent a few at a time: one
+        # round trip for several (``Outbox.take_many``, ``SentLater``).
         self.sent_later = SentLater(owner.outbox, size=self.threads // 5)
+        self.claim_size = max(1, self.threads // 10)
+        self.claimed: deque[tuple[str, Taken]] = deque()
 
     def run(self) -> _Outcome:
         try:
@@ -330,16 +335,26 @@ class _BatchRun:
                     pool.submit(self._drain)
         finally:
             self.sent_later.flush()  # before the batch can count as done
+            self._give_back_claimed()
         if self.stopped_for:
             return _Outcome(stopped_for=self.stopped_for)
         if self.pending:  # the slice ran out: run again as soon as possible
             self.waits.append(time.time())
         return _Outcome(waiting_until=min(self.waits) if self.waits else None)
 
-    def _next(self) -> str | None:
+    def _give_back_claimed(self) -> None:
+        """Claims taken for sends that the slice ended (or a pause stopped) before: released,
+        attempt and all, for the next slice."""
+        for record_id, (outcome, previous, _record) in self.claimed:
+            if outcome == "claimed":
+                self.owner.outbox.release(record_id, ambiguous=previous == RECORD_SENDING, refund=True)
+            self.pending.append(record_id)
+        self.claimed.clear()
+
+    def _next(self) -> tuple[str, Taken] | None:
         with self.lock:
             now = time.time()
-            if self.stopped_for or now > self.deadline or not self.pending:
+            if self.stopped_for or now > self.deadline or not (self.pending or self.claimed):
                 return None
             if now - self.last_check > 0.5:
                 self.last_check = now
@@ -351,7 +366,10 @@ class _BatchRun:
                 self.lease_renewed = now
                 self.owner.redis.hset(broadcast_batch_state(self.broadcast_id), str(self.batch),
                                       f"{RUNNING}:{now + BATCH_LEASE_SECONDS:.3f}")
-            return self.pending.pop()
+            if not self.claimed:
+                ids = [self.pending.pop() for _ in range(min(self.claim_size, len(self.pending)))]
+                self.claimed.extend(zip(ids, self.owner.outbox.take_many(ids), strict=True))
+            return self.claimed.popleft()
 
     def _still_sending(self) -> bool:
         status = self.owner.redis.hget(broadcast_key(self.broadcast_id), "status")
@@ -367,16 +385,17 @@ class _BatchRun:
 
     def _drain(self) -> None:
         try:
-            while (record_id := self._next()) is not None:
-                self._send_one(record_id)
+            while (claimed := self._next()) is not None:
+                self._send_one(*claimed)
         except Exception:  # a thread must not die silently: the batch will be re-run
             log.exception("broadcast send thread failed", extra={"broadcast": self.broadcast_id})
             self._later(time.time() + 5)
 
-    def _send_one(self, record_id: str) -> None:
+    def _send_one(self, record_id: str, taken: Taken) -> None:
         owner = self.owner
         try:
-            outcome = owner.deliverer.deliver(record_id, gate=self._may_send_now, sent_later=self.sent_later)
+            outcome = owner.deliverer.deliver_taken(record_id, taken, gate=self._may_send_now,
+                                                    sent_later=self.sent_later)
         except RetryLater:
             attempts = int(owner.redis.hget(f"msb:outbox:{record_id}", "attempts") or 1)
             self._later(time.time() + min(60.0, 2.0 ** attempts))

@@ -21,7 +21,7 @@ from bot.stored import text
 from bot.twilio_wire import ERROR_TOO_MANY_REQUESTS, ERROR_UNSUBSCRIBED
 from messages.model import Channel, Reply
 from messages.render import render
-from workers.outbox import FAILED, SENDING, SKIPPED, Outbox, Record, SentLater
+from workers.outbox import FAILED, SENDING, SKIPPED, Outbox, Record, SentLater, Taken
 from workers.templates import Templates
 from workers.transport import Outgoing, SendError, Transport
 
@@ -91,7 +91,13 @@ class Deliverer:
         just before the request (a broadcast's quiet hours and pace); when it says no, the
         claim is given back, attempt and all, and the outcome is "deferred". ``sent_later``:
         where a sent record waits to be marked with others (a broadcast batch's sends)."""
-        outcome, previous, record = self.outbox.take(record_id)
+        return self.deliver_taken(record_id, self.outbox.take(record_id), queued_at, waits, gate, sent_later)
+
+    def deliver_taken(self, record_id: str, taken: Taken, queued_at: float | None = None,
+                      waits: list[float] | None = None, gate: Callable[[Record], bool] | None = None,
+                      sent_later: SentLater | None = None) -> str:
+        """``deliver`` for a record already taken (``Outbox.take_many`` claims several at once)."""
+        outcome, previous, record = taken
         if outcome == "gone":
             return "gone"  # erased or expired: nothing to send, nothing to retry
         if outcome == "final":

@@ -154,6 +154,9 @@ class Record:
         return self.fields.get(name, default)
 
 
+Taken = tuple[str, str, Record | None]  # what ``Outbox.take`` found: outcome, previous status, record
+
+
 class Outbox:
     """Reads and moves outbox records; writes go through a pipeline when given one."""
 
@@ -187,11 +190,23 @@ class Outbox:
         fields = texts(raw)
         return Record(record_id, fields.get("status", PENDING), fields)
 
-    def take(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> tuple[str, str, Record | None]:
+    def take(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> Taken:
         """Read the record, check the person's opt-out and claim it, in one step: (outcome,
         previous status, record as read before the claim); outcomes as ``_TAKE`` says."""
         now = time.time()
-        answer = self._take(keys=[outbox_key(record_id)], args=[now, now + lease_seconds])
+        return self._taken(record_id, self._take(keys=[outbox_key(record_id)], args=[now, now + lease_seconds]))
+
+    def take_many(self, record_ids: list[str], lease_seconds: float = CLAIM_LEASE_SECONDS) -> list[Taken]:
+        """``take`` for several records in one round trip (a broadcast batch's next few)."""
+        now = time.time()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for record_id in record_ids:
+                self._take(keys=[outbox_key(record_id)], args=[now, now + lease_seconds], client=pipe)
+            answers = pipe.execute()
+        return [self._taken(record_id, answer) for record_id, answer in zip(record_ids, answers, strict=True)]
+
+    @staticmethod
+    def _taken(record_id: str, answer: list[Any]) -> Taken:
         outcome, previous = text_list(answer[:2])
         if len(answer) <= 2:
             return outcome, previous, None

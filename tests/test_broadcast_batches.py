@@ -1,0 +1,59 @@
+"""A broadcast batch's time slice, run in this process against its own Redis and the fake
+Twilio API: records claimed a few at a time and not sent before the slice ended are given
+back untouched, and the slices together send every record exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+from redis import Redis
+
+from bot.broadcasts import DONE, Broadcasts, Draft
+from bot.config import Config
+from messages.model import Channel
+from tests.fake_twilio import FakeTwilio
+from tests.test_broadcasts import seed
+from workers import broadcasting
+from workers.broadcasting import Broadcaster, batch_ids
+from workers.context import build_deliverer
+
+
+def statuses(redis: Redis, record_ids: list[str]) -> Counter[tuple[str, str]]:
+    found: Counter[tuple[str, str]] = Counter()
+    for record_id in record_ids:
+        status, attempts = redis.hmget(f"msb:outbox:{record_id}", "status", "attempts")
+        found[(status.decode(), attempts.decode())] += 1  # type: ignore[union-attr]
+    return found
+
+
+def test_claims_left_when_a_slice_ends_are_given_back_and_every_record_goes_once(
+    own_redis: tuple[Redis, str], config: Config, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis, url = own_redis
+    fast = replace(config, redis_url=url, send_rate_per_second=1000)  # 100 threads, 10 claimed at a time
+    seed(redis, fast, [(f"+1415777{i:04d}", Channel.SMS, "en") for i in range(600)])
+    broadcasts = Broadcasts(redis, fast)
+    created = broadcasts.create(Draft(texts={"en": "Batch update."}), "tester")
+    broadcasts.send(created.id, "tester")
+    broadcaster = Broadcaster(redis, fast, build_deliverer(fast, redis))
+    broadcaster.fan_out(created.id)
+    record_ids = batch_ids(redis, created.id)
+    monkeypatch.setattr(twilio, "latency", 0.05)  # a knob the fake keeps: put back after
+    monkeypatch.setattr(broadcasting, "SLICE_SECONDS", 0.3)  # the slice ends mid-batch
+
+    assert broadcaster.send_batch(created.id, 0).startswith("waiting")
+
+    created_at_twilio = sum(1 for r in twilio.requests if r.outcome == "created")
+    after_one_slice = statuses(redis, record_ids[:500])
+    assert 0 < created_at_twilio < 500
+    assert after_one_slice == {("sent", "1"): created_at_twilio, ("pending", "0"): 500 - created_at_twilio}
+
+    for batch in (0, 1) * 20:
+        broadcaster.send_batch(created.id, batch)
+        if broadcasts.get(created.id).status == DONE:  # type: ignore[union-attr]
+            break
+    sent_to = Counter(m["to"] for m in twilio.messages)
+    assert len(sent_to) == 600 and set(sent_to.values()) == {1}
+    assert statuses(redis, record_ids) == {("sent", "1"): 600}
