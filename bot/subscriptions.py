@@ -2,8 +2,9 @@
 
 A subscriber record holds what a broadcast needs and nothing more: the language, the
 channel, when consent was given, the time zone of the number (for quiet hours) and the
-number itself sealed with Fernet, so a copy of Redis alone reveals no number. One record per
-person and channel; STOP on any channel ends them all, because an opt-out is per person.
+number itself sealed (AES-GCM, ``bot.crypto``), so a copy of Redis alone reveals no number.
+One record per person and channel; STOP on any channel ends them all, because an opt-out is
+per person.
 """
 
 from __future__ import annotations
