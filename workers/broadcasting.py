@@ -7,10 +7,10 @@
 * **Batches** send their records with several sends in flight. Records are claimed a few at a
   time and marked sent a few at a time (one round trip for several). Just before each
   request, a send takes a slot from the bucket all workers share (``SEND_RATE_PER_SECOND``)
-  and, when the broadcast has a pace, from the broadcast's own bucket. A batch works for a bounded slice of time and then yields
-  (so replies to people are never stuck behind a broadcast); what it could not send now
-  (quiet hours, pacing, a 429, a record still leased by a dead worker) waits in the batch's
-  state until it is due.
+  and, when the broadcast has a pace, from the broadcast's own bucket. A batch works for a
+  bounded slice of time and then yields (so replies to people are never stuck behind a
+  broadcast); what it could not send now (quiet hours, pacing, a 429, a record still leased
+  by a dead worker) waits in the batch's state until it is due.
 * **Tending**: every worker process runs ``tend`` every second or so; it starts scheduled
   broadcasts, re-queues batches whose worker died (lease expired) or whose wait is over, and
   restarts a fan-out that stopped. Each transition is a compare-and-set, so several workers
