@@ -13,7 +13,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from bot.config import Config
 from bot.logs import configure_logging
-from bot.services import Services
+from bot.services import Services, detect_on_first_use
 
 MAX_REQUEST_BYTES = 64 * 1024  # Twilio's largest webhook is a few KiB
 
@@ -46,7 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_SECURE=bool(config.public_base_url.startswith("https://")),
     )
     app.session_interface = CookieSessions()
-    app.extensions["msb"] = Services.build(config)
+    app.extensions["msb"] = Services.build(config, detect=detect_on_first_use)
 
     from bot import cli, console, ops, simulator, status, webhook
 

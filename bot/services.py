@@ -28,11 +28,12 @@ class Services:
     outbox: Outbox  # status callbacks move its records
 
     @classmethod
-    def build(cls, config: Config, redis: Redis | None = None) -> Services:
+    def build(cls, config: Config, redis: Redis | None = None, detect: Detector | None = None) -> Services:
+        """``detect``: the language detector; by default the process's own, loaded now."""
         redis = redis or Redis.from_url(config.redis_url, health_check_interval=30)
         addresses = AddressBook(config.phone_hash_key)
         transport = "twilio" if config.twilio_enabled else "local"
-        detect = shared_detector()
+        detect = detect or shared_detector()
         return cls(
             config=config,
             redis=redis,
@@ -51,6 +52,12 @@ def shared_detector() -> Detector:
         return LinguaDetector()
     except ImportError:  # pragma: no cover - lingua is a declared dependency
         return no_detector
+
+
+def detect_on_first_use(text: str) -> str | None:
+    """The detector for web processes: only the simulator routes there (real messages are
+    routed by the workers), so the models load when someone first uses it, not at start."""
+    return shared_detector()(text)
 
 
 def services() -> Services:

@@ -82,7 +82,7 @@ def base_config(redis_server: RedisServer, fake_twilio: FakeTwilio, templates_pa
         log_format="json",  # the worker writes JSON lines, as in production (see test_zz_log_privacy)
         reply_retries=4,
         send_rate_per_second=1000.0,
-        quiet_hours="00:00-00:00",  # quiet hours have their own tests; broadcasts here go at once
+        quiet_hours="00:00-00:00",  # quiet hours have their own tests (test_quiet_hours.py)
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 from redis import Redis
@@ -10,7 +13,7 @@ from bot import create_app
 from bot.config import Config
 from messages.model import Reply
 from messages.render import render
-from tests.conftest import WorkerProcess
+from tests.conftest import WorkerProcess, config_env
 from tests.fake_twilio import FakeTwilio
 
 
@@ -68,3 +71,31 @@ def test_the_simulator_rejects_bad_input_clearly(config: Config, redis: Redis) -
 def test_the_simulator_is_off_when_twilio_credentials_are_set(client) -> None:
     response = client.post("/simulator/api/messages", json={"from": "+14155550123", "body": "hi"})
     assert response.status_code == 404
+
+
+FIRST_USE = """
+import json, sys
+from bot import create_app
+from bot.config import Config
+app = create_app(Config.from_env().with_overrides(twilio_account_sid="", twilio_auth_token=""))
+loaded_at_start = "lingua" in sys.modules
+answer = app.test_client().post("/simulator/api/messages", json={
+    "from": "+14155550999", "channel": "sms",
+    "body": "Buenos días, quisiera hacerles una pregunta sobre mi hermana"})
+print(json.dumps({"loaded_at_start": loaded_at_start, "status": answer.status_code,
+                  "language": (answer.get_json(silent=True) or {}).get("language"),
+                  "loaded_after": "lingua" in sys.modules}))
+"""
+
+
+def test_a_web_process_loads_the_language_models_only_when_the_simulator_needs_them(
+    config: Config, redis: Redis, worker: WorkerProcess
+) -> None:
+    """Real messages are routed by the workers; in a web process only the simulator detects
+    languages, so the models (16 MiB a process here) wait for its first message. A US number
+writing Spanish: only the text can tell the language."""
+    found = subprocess.run([sys.executable, "-c", FIRST_USE], env=config_env(config),
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert found.returncode == 0, found.stderr[-600:]
+    result = json.loads(found.stdout.strip().splitlines()[-1])
+    assert result == {"loaded_at_start": False, "status": 200, "language": "es", "loaded_after": True}
