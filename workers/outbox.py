@@ -279,10 +279,9 @@ class SentLater:
         now = time.time()
         with self.lock:
             self.waiting.append((record, sid, counted, now))
-            if len(self.waiting) < self.size and now - self.waiting[0][3] < self.max_age:
-                return
-            ready, self.waiting = self.waiting, []
-        self.outbox.mark_many_sent(ready)
+            due = len(self.waiting) >= self.size or now - self.waiting[0][3] >= self.max_age
+        if due:
+            self.flush()
 
     def flush(self) -> None:
         with self.lock:
