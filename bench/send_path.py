@@ -1,15 +1,16 @@
-"""What one broadcast send costs in CPU, step by step, in one thread (evidence for issue #10).
+"""What one broadcast send costs in CPU, step by step, one at a time (evidence for issue #10).
 
-Why one thread: on a shared 2-core machine the drain benchmark's CPU per message moves with
-everyone else's load (and with 50 threads fighting for the GIL); the CPU time of a single
-thread doing each step many times (``time.thread_time``) is what the code itself costs, and
-the difference to the drain's figure is what threads and contention add. Each step is the
-project's own call (``Outbox.take``, ``SendSlots.take``, ``TwilioTransport.send``...)
-against an embedded Redis and the fake Twilio API (own process, no latency, no limits).
+Why one at a time: on a shared 2-core machine the drain benchmark's CPU per message moves with
+everyone else's load (and with many sends under way at once); the CPU time of this process
+doing each step many times, one after another (``time.process_time``: the calling thread
+and the event loop's, nothing else runs) is what the code itself costs, and the difference to
+the drain's figure is what concurrency adds. Each step is the project's own call
+(``Outbox.take``, ``SendSlots.take``, ``TwilioTransport.send``...) against an embedded Redis
+and the fake Twilio API (own process, no latency, no limits).
 
 Variants measured in the same process: the ``twilio`` client as the transport builds it (over
-urllib3, ``workers.twilio_http``), and with twilio's own requests-based HTTP client, for
-comparison:
+aiohttp on the event loop, ``workers.twilio_http``), and with twilio's own requests-based HTTP
+client, for comparison:
 
     .venv/bin/python -m bench.send_path --records 2000
 """
@@ -41,6 +42,7 @@ from bot.embedded_redis import RedisServer
 from bot.logs import configure_logging
 from workers.broadcasting import SLOTS_BOOKED_SECONDS, Broadcaster, batch_ids
 from workers.context import build_deliverer
+from workers.delivery import Deliverer
 from workers.pacing import SendSlots, TokenBucket
 from workers.transport import Outgoing, TwilioTransport
 
@@ -48,11 +50,11 @@ TEXT = "MS stem cell news: the new trial results are out. Reply MENU for the top
 
 
 def per_call(step: Callable[[int], object], calls: int) -> tuple[float, float]:
-    """(CPU µs, wall µs) per call of ``step(i)`` for i in range(calls), in this thread."""
-    cpu, wall = time.thread_time(), time.perf_counter()
+    """(CPU µs, wall µs) per call of ``step(i)`` for i in range(calls), in this process."""
+    cpu, wall = time.process_time(), time.perf_counter()
     for index in range(calls):
         step(index)
-    return 1e6 * (time.thread_time() - cpu) / calls, 1e6 * (time.perf_counter() - wall) / calls
+    return 1e6 * (time.process_time() - cpu) / calls, 1e6 * (time.perf_counter() - wall) / calls
 
 
 def bare_post(fake: FakeApi, sender: str, messages: list[Outgoing]) -> Callable[[int], object]:
@@ -78,6 +80,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
     fake = FakeApi(0.0, None, None, work / "fake.log")
     log_file = (work / "worker.log").open("w")
     sys.stderr = log_file  # the JSON log lines go where a worker's would: a file
+    deliverer: Deliverer | None = None
     try:
         env = bot_environment(server.url, fake, SEND_RATE_PER_SECOND="1000000", QUIET_HOURS="00:00-00:00")
         config = config_for(env)
@@ -90,10 +93,10 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
         created = broadcasts.create(Draft(texts={"en": TEXT}), "bench")
         broadcasts.send(created.id, "bench")  # enqueues the fan-out job, which no worker runs here
         rows: list[tuple[str, int, float, float]] = []
-        cpu, wall = time.thread_time(), time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         broadcaster.fan_out(created.id)  # done here, in this thread, to time it
         rows.append(("fan-out, per recipient (stream, create_once, batches)", 1,
-                     1e6 * (time.thread_time() - cpu) / (3 * n), 1e6 * (time.perf_counter() - wall) / (3 * n)))
+                     1e6 * (time.process_time() - cpu) / (3 * n), 1e6 * (time.perf_counter() - wall) / (3 * n)))
         ids = batch_ids(redis, created.id)
         first, second, third = ids[:n], ids[n:2 * n], ids[2 * n:3 * n]
         outbox = deliverer.outbox
@@ -110,7 +113,8 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
             ("'message sent' log line (JSON)", 1, lambda i: delivery_log.info("message sent", extra={
                 "record": first[i], "person": "p", "channel": "sms", "queue_wait_ms": "", "outcome": "sent"})),
             ("Outbox.take: read, opt-out check, claim (EVALSHA)", 1, lambda i: outbox.take(first[i])),
-            ("TwilioTransport.send (twilio client + HTTP)", 1, lambda i: transport.send(messages[i])),
+            ("TwilioTransport.send (twilio client + HTTP, on the event loop)", 1,
+             lambda i: deliverer.loop.run(transport.send(messages[i]))),
             ("Outbox.mark_sent, /metrics count included (EVALSHA)", 1,
              lambda i: outbox.mark_sent(records[i], f"SM{i:032d}", "sms|broadcast")),  # type: ignore[arg-type]
         ]
@@ -127,14 +131,20 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
         rows.append(("Deliverer.deliver, whole (take, send, finish, log)", 0,
                      *per_call(lambda i: deliverer.deliver(second[i]), n)))
 
-        def may_send_now(record: object) -> bool:  # what _BatchRun._may_send_now does, without sleeping
+        async def may_send_now(record: object) -> bool:  # what _BatchRun._may_send_now does, without sleeping
             broadcaster.quiet.wait_everywhere(time.time(), ["Europe/Madrid"])
             return slots.take(60.0)[0]
 
+        def send_one(i: int) -> str:
+            taken = outbox.take(third[i])
+            return deliverer.loop.run(deliverer.deliver_taken(third[i], taken, gate=may_send_now))
+
         rows.append(("_send_one equivalent, whole (deliver with quiet hours and a slot)", 0,
-                     *per_call(lambda i: deliverer.deliver(third[i], gate=may_send_now), n)))
+                     *per_call(send_one, n)))
         return rows
     finally:
+        if deliverer is not None:
+            deliverer.close()
         sys.stderr = sys.__stderr__
         log_file.close()
         fake.stop()
@@ -145,7 +155,7 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, int, float,
 def report(args: argparse.Namespace, rows: list[tuple[str, int, float, float]], loads: tuple[str, str]) -> str:
     from redis.utils import HIREDIS_AVAILABLE
 
-    lines = ["| step (one thread) | times per send | CPU µs per call | wall µs per call |",
+    lines = ["| step (one at a time) | times per send | CPU µs per call | wall µs per call |",
              "|---|---:|---:|---:|"]
     for name, times, cpu, wall in rows:
         lines.append(f"| {name} | {times or '–'} | {cpu:.0f} | {wall:.0f} |")
@@ -154,7 +164,8 @@ def report(args: argparse.Namespace, rows: list[tuple[str, int, float, float]], 
               f"{rows[0][2]:.0f} µs per recipient.", "",
               f"- command: `.venv/bin/python -m bench.send_path --records {args.records}`; hiredis "
               f"{'installed' if HIREDIS_AVAILABLE else 'not installed'}",
-              "- each step called once per record, in one thread; CPU is `time.thread_time()`; Redis embedded "
+              "- each step called once per record, one at a time; CPU is `time.process_time()` (the calling thread "
+              "and the event loop's); Redis embedded "
               "(production settings), fake Twilio API in its own process with no latency; LOG_FORMAT=json to a file",
               f"- machine: {os.cpu_count()} CPUs shared with other engineers' tests, load average before {loads[0]}, "
               f"after {loads[1]}; Python {platform.python_version()}",

@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,8 @@ from bot.logs import JsonFormatter, ScrubFilter
 from bot.services import services
 from bot.streams import INBOUND_STREAM, REPLY_STREAM, WorkStream
 from tests.fake_twilio import FakeTwilio
+from workers.context import build_deliverer
+from workers.delivery import Deliverer
 from workers.inbound import LEASE_SECONDS as INBOUND_LEASE
 from workers.inbound import InboundPump
 
@@ -380,3 +382,18 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[Redis, str]]:
     finally:
         client.close()
         server.stop()
+
+
+@pytest.fixture
+def deliverers() -> Iterator[Callable[[Config, Redis], Deliverer]]:
+    """Builds deliverers as a worker process builds its own, and closes them after the test
+    (their HTTP connections and event loop)."""
+    made: list[Deliverer] = []
+
+    def build(config: Config, redis: Redis) -> Deliverer:
+        made.append(build_deliverer(config, redis))
+        return made[-1]
+
+    yield build
+    for deliverer in made:
+        deliverer.close()

@@ -5,6 +5,7 @@ back untouched, and the slices together send every record exactly once."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -17,7 +18,7 @@ from tests.fake_twilio import FakeTwilio
 from tests.test_broadcasts import seed
 from workers import broadcasting
 from workers.broadcasting import Broadcaster, batch_ids
-from workers.context import build_deliverer
+from workers.delivery import Deliverer
 
 
 def statuses(redis: Redis, record_ids: list[str]) -> Counter[tuple[str, str]]:
@@ -29,15 +30,16 @@ def statuses(redis: Redis, record_ids: list[str]) -> Counter[tuple[str, str]]:
 
 
 def test_claims_left_when_a_slice_ends_are_given_back_and_every_record_goes_once(
-    own_redis: tuple[Redis, str], config: Config, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+    own_redis: tuple[Redis, str], config: Config, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch,
+    deliverers: Callable[[Config, Redis], Deliverer],
 ) -> None:
     redis, url = own_redis
-    fast = replace(config, redis_url=url, send_rate_per_second=1000)  # 100 threads, 10 claimed at a time
+    fast = replace(config, redis_url=url, send_rate_per_second=1000)  # 100 sends at once, 10 claimed at a time
     seed(redis, fast, [(f"+1415777{i:04d}", Channel.SMS, "en") for i in range(600)])
     broadcasts = Broadcasts(redis, fast)
     created = broadcasts.create(Draft(texts={"en": "Batch update."}), "tester")
     broadcasts.send(created.id, "tester")
-    broadcaster = Broadcaster(redis, fast, build_deliverer(fast, redis))
+    broadcaster = Broadcaster(redis, fast, deliverers(fast, redis))
     broadcaster.fan_out(created.id)
     record_ids = batch_ids(redis, created.id)
     monkeypatch.setattr(twilio, "latency", 0.05)  # a knob the fake keeps: put back after

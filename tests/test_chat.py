@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from redis import Redis
@@ -19,7 +19,7 @@ from messages.model import Reply
 from messages.render import render
 from messages.segments import count_segments
 from tests.conftest import ROOT, WorkerProcess, config_env
-from workers.context import build_deliverer
+from workers.delivery import Deliverer
 from workers.outbox import Outbox
 
 NUMBER = "+34600000001"
@@ -96,7 +96,8 @@ def test_the_chat_and_a_running_worker_deliver_each_reply_once(
         assert (record.status, record.attempts) == ("sent", 1)  # claimed once: sent once
 
 
-def test_a_record_the_worker_took_first_is_shown_not_sent_again(lonely_config: Config) -> None:
+def test_a_record_the_worker_took_first_is_shown_not_sent_again(
+        lonely_config: Config, deliverers: Callable[[Config, Redis], Deliverer]) -> None:
     """The two ways a worker can win the race: it already sent, or it is sending right now.
     (Played out on a database no real worker listens to, so the test plays the worker.)"""
     from bot import create_app
@@ -104,7 +105,7 @@ def test_a_record_the_worker_took_first_is_shown_not_sent_again(lonely_config: C
     config = lonely_config
     redis = Redis.from_url(config.redis_url)
     with create_app(config).app_context():
-        deliverer = build_deliverer(config, redis)
+        deliverer = deliverers(config, redis)
         conversation = Chat(NUMBER, "sms", deliverer)
         [done] = take(NUMBER, "sms", "RIESGOS").record_ids
         assert deliverer.deliver(done) == "sent"  # the worker was quicker

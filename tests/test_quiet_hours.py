@@ -6,6 +6,7 @@ morning."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from messages.model import Channel
 from tests.fake_twilio import FakeTwilio
 from tests.test_broadcasts import seed
 from workers.broadcasting import Broadcaster, batch_ids
-from workers.context import build_deliverer
+from workers.delivery import Deliverer
 
 NIGHT = QuietHours.parse("21:00-08:00")
 
@@ -69,7 +70,7 @@ def window_around_now(zone: str) -> tuple[str, float]:
 
 
 def test_a_broadcast_batch_at_night_sends_nothing_claims_nothing_and_waits_for_morning(
-    own_redis: tuple[Redis, str], config: Config, twilio: FakeTwilio
+    own_redis: tuple[Redis, str], config: Config, twilio: FakeTwilio, deliverers: Callable[[Config, Redis], Deliverer]
 ) -> None:
     redis, url = own_redis
     window, ends = window_around_now("Europe/Madrid")  # seed() gives every number Madrid's zone
@@ -78,7 +79,7 @@ def test_a_broadcast_batch_at_night_sends_nothing_claims_nothing_and_waits_for_m
     broadcasts = Broadcasts(redis, night)
     created = broadcasts.create(Draft(texts={"en": "Night-time update."}), "tester")
     broadcasts.send(created.id, "tester")
-    broadcaster = Broadcaster(redis, night, build_deliverer(night, redis))
+    broadcaster = Broadcaster(redis, night, deliverers(night, redis))
     broadcaster.fan_out(created.id)
 
     outcome = broadcaster.send_batch(created.id, 0)

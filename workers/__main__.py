@@ -91,6 +91,7 @@ def main() -> int:
             for loop in loops:
                 loop.join(timeout=5)
             sender.shutdown(wait=True)  # the sends in flight finish and are recorded
+            deliverer().close()
             return 0
         # RQ gives up when Redis goes away mid-job; the job's records are safe in the outbox,
         # so wait for Redis to come back and carry on instead of dying.

@@ -4,8 +4,9 @@
   chunk's records, its batch, the batch's job and the saved cursor are written in one MULTI,
   so a fan-out killed mid-way resumes from the last chunk without losing or doubling anyone
   (records are created only if absent).
-* **Batches** send their records with several sends in flight. Records are claimed a few at a
-  time and marked sent a few at a time (one round trip for several). Just before each
+* **Batches** send their records with several sends in flight: a batch's sends are coroutines
+  on the worker's event loop (``workers.event_loop``). Records are claimed a few at a time
+  and marked sent a few at a time (one round trip for several). Just before each
   request, a send takes a slot from the bucket all workers share (``SEND_RATE_PER_SECOND``)
   and, when the broadcast has a pace, from the broadcast's own bucket. A batch works for a
   bounded slice of time and then yields (so replies to people are never stuck behind a
@@ -19,13 +20,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
-import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from redis import Redis, WatchError
@@ -56,7 +56,7 @@ log = logging.getLogger("workers.broadcasting")
 CHUNK = 500  # subscribers per fan-out step, records per batch
 SLICE_SECONDS = 5.0  # a batch yields its worker after this long
 BATCH_LEASE_SECONDS = 15.0  # a batch not heard from for this long is presumed dead (renewed every 5 s)
-MAX_TOKEN_WAIT = 2.0  # wait for a token in-thread up to this; longer waits become deferrals
+MAX_TOKEN_WAIT = 2.0  # wait for a send slot up to this; longer waits become deferrals
 FAN_OUT_LEASE_SECONDS = 60.0
 SEND_BATCH_JOB = "workers.jobs.send_batch"
 
@@ -134,7 +134,7 @@ PACE_MARGIN = 0.97  # of SEND_RATE_PER_SECOND: room for the network's jitter und
 SLOTS_BOOKED_SECONDS = 0.02  # a process books this much of the send rate's slots at a time
 CHECK_STATUS_AFTER_WAIT = 0.1  # a wait for a slot longer than this ends with a look for a pause
 STATUS_CHECK_LEAD = 0.05  # that look is taken this long before the slot, not between slot and send
-# A thread that reaches its slot later than this (the GIL, a slow answer) gives it up and takes
+# A send that reaches its slot later than this (a busy loop, a slow answer) gives it up and takes
 # another. At PACE_MARGIN 0.97, the sends in any sliding second stay under the limit unless one
 # arrives 31 ms (1/0.97 - 1 s) later than the one booked a second after it: this leaves the
 # rest of that for the HTTP request itself.
@@ -162,10 +162,9 @@ class Broadcaster:
         self.rate = SendSlots(TokenBucket(self.redis, "sender", rate, burst=1),
                               block=int(rate * SLOTS_BOOKED_SECONDS))
         # A send spends part of its time claiming, rendering and finishing around the HTTP
-        # exchange; twice as many threads as the process's HTTP slots keep those full (1.25
-        # and 2 measured within noise of each other at 1,000/s; 1 was 5% slower).
-        self.threads = max(1, min(self.config.send_concurrency * 2,
-                                  math.ceil(self.config.send_rate_per_second * 0.5) + 1))
+        # exchange; twice as many sends under way as the process's HTTP slots keep those full.
+        self.sends_at_once = max(1, min(self.config.send_concurrency * 2,
+                                        math.ceil(self.config.send_rate_per_second * 0.5) + 1))
         self._claim_batch = self.redis.register_script(_CLAIM_BATCH)
         self._promote = self.redis.register_script(_PROMOTE)
         self._finish_batch = self.redis.register_script(_FINISH_BATCH)
@@ -260,7 +259,7 @@ class Broadcaster:
         record_ids: list[str] = json.loads(raw) if raw else []
         pace = (SendSlots(TokenBucket(self.redis, f"pace:{broadcast_id}", found.draft.pace_per_hour / 3600,
                                       burst=1)) if found.draft.pace_per_hour else None)
-        outcome = _BatchRun(self, broadcast_id, batch, record_ids, pace, started).run()
+        outcome = self.deliverer.loop.run(_BatchRun(self, broadcast_id, batch, record_ids, pace, started).run())
         if outcome.stopped_for is not None:
             self.redis.hset(state_key, str(batch), HELD)
             return outcome.stopped_for
@@ -306,7 +305,8 @@ class _Outcome:
 
 
 class _BatchRun:
-    """One slice of one batch: several sends in flight, each paced by the shared bucket."""
+    """One slice of one batch: several sends in flight on the event loop, each paced by the
+    shared bucket. Its Redis calls are short and batched, and made from the loop."""
 
     def __init__(self, owner: Broadcaster, broadcast_id: str, batch: int, record_ids: list[str],
                  pace: SendSlots | None, started: float) -> None:
@@ -316,25 +316,22 @@ class _BatchRun:
         self.pending = list(reversed(record_ids))
         self.pace = pace
         self.deadline = started + SLICE_SECONDS
-        self.lock = threading.Lock()
         self.waits: list[float] = []
         self.stopped_for: str | None = None
         self.last_check = 0.0
         self.lease_renewed = started
-        self.threads = owner.threads
+        self.sends_at_once = owner.sends_at_once
         if pace is not None:  # a slow pace needs few sends in flight
-            self.threads = max(1, min(self.threads, math.ceil(pace.bucket.rate * MAX_TOKEN_WAIT)))
+            self.sends_at_once = max(1, min(self.sends_at_once, math.ceil(pace.bucket.rate * MAX_TOKEN_WAIT)))
         # With many sends in flight, records are claimed and marked sent a few at a time: one
         # round trip for several (``Outbox.take_many``, ``SentLater``).
-        self.sent_later = SentLater(owner.outbox, size=self.threads // 5)
-        self.claim_size = max(1, self.threads // 10)
+        self.sent_later = SentLater(owner.outbox, size=self.sends_at_once // 5)
+        self.claim_size = max(1, self.sends_at_once // 10)
         self.claimed: deque[tuple[str, Taken]] = deque()
 
-    def run(self) -> _Outcome:
+    async def run(self) -> _Outcome:
         try:
-            with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="send") as pool:
-                for _ in range(self.threads):
-                    pool.submit(self._drain)
+            await asyncio.gather(*(self._drain() for _ in range(self.sends_at_once)))
         finally:
             self.sent_later.flush()  # before the batch can count as done
             self._give_back_claimed()
@@ -354,50 +351,47 @@ class _BatchRun:
         self.claimed.clear()
 
     def _next(self) -> tuple[str, Taken] | None:
-        with self.lock:
-            now = time.time()
-            if self.stopped_for or now > self.deadline or not (self.pending or self.claimed):
+        """The next claimed record to send, or None when the slice is over. No await inside:
+        on the one loop, nothing else runs between its look and its change."""
+        now = time.time()
+        if self.stopped_for or now > self.deadline or not (self.pending or self.claimed):
+            return None
+        if now - self.last_check > 0.5:
+            self.last_check = now
+            if not self._still_sending():
                 return None
-            if now - self.last_check > 0.5:
-                self.last_check = now
-                status = self.owner.redis.hget(broadcast_key(self.broadcast_id), "status")
-                if status != SENDING.encode():
-                    self.stopped_for = text(status, "gone")
-                    return None
-            if now - self.lease_renewed > BATCH_LEASE_SECONDS / 3:
-                self.lease_renewed = now
-                self.owner.redis.hset(broadcast_batch_state(self.broadcast_id), str(self.batch),
-                                      f"{RUNNING}:{now + BATCH_LEASE_SECONDS:.3f}")
-            if not self.claimed:
-                ids = [self.pending.pop() for _ in range(min(self.claim_size, len(self.pending)))]
-                self.claimed.extend(zip(ids, self.owner.outbox.take_many(ids), strict=True))
-            return self.claimed.popleft()
+        if now - self.lease_renewed > BATCH_LEASE_SECONDS / 3:
+            self.lease_renewed = now
+            self.owner.redis.hset(broadcast_batch_state(self.broadcast_id), str(self.batch),
+                                  f"{RUNNING}:{now + BATCH_LEASE_SECONDS:.3f}")
+        if not self.claimed:
+            ids = [self.pending.pop() for _ in range(min(self.claim_size, len(self.pending)))]
+            self.claimed.extend(zip(ids, self.owner.outbox.take_many(ids), strict=True))
+        return self.claimed.popleft()
 
     def _still_sending(self) -> bool:
         status = self.owner.redis.hget(broadcast_key(self.broadcast_id), "status")
         if status == SENDING.encode():
             return True
-        with self.lock:
-            self.stopped_for = text(status, "gone")
+        self.stopped_for = text(status, "gone")
         return False
 
     def _later(self, until: float) -> None:
-        with self.lock:
-            self.waits.append(until)
+        self.waits.append(until)
 
-    def _drain(self) -> None:
+    async def _drain(self) -> None:
         try:
             while (claimed := self._next()) is not None:
-                self._send_one(*claimed)
-        except Exception:  # a thread must not die silently: the batch will be re-run
-            log.exception("broadcast send thread failed", extra={"broadcast": self.broadcast_id})
+                await self._send_one(*claimed)
+        except Exception:  # a send must not die silently: the batch will be re-run
+            log.exception("broadcast send failed", extra={"broadcast": self.broadcast_id})
             self._later(time.time() + 5)
 
-    def _send_one(self, record_id: str, taken: Taken) -> None:
+    async def _send_one(self, record_id: str, taken: Taken) -> None:
         owner = self.owner
         try:
-            outcome = owner.deliverer.deliver_taken(record_id, taken, gate=self._may_send_now,
-                                                    sent_later=self.sent_later)
+            outcome = await owner.deliverer.deliver_taken(record_id, taken, gate=self._may_send_now,
+                                                          sent_later=self.sent_later)
         except RetryLater:
             attempts = int(owner.redis.hget(f"msb:outbox:{record_id}", "attempts") or 1)
             self._later(time.time() + min(60.0, 2.0 ** attempts))
@@ -405,7 +399,7 @@ class _BatchRun:
         if outcome == "claimed_elsewhere":  # a dead worker's lease: reconcile once it expires
             self._later(time.time() + CLAIM_LEASE_SECONDS + 1)
 
-    def _may_send_now(self, record: Record) -> bool:
+    async def _may_send_now(self, record: Record) -> bool:
         """Quiet hours, then the broadcast's pace and the account's rate, asked just before the
         request: a slot taken before claiming and rendering would reach Twilio later by that
         much, and such jitter is what pushes a sliding second over Twilio's limit."""
@@ -414,9 +408,12 @@ class _BatchRun:
         if quiet > 0:
             self._later(now + quiet)
             return False
-        return all(self._wait_for_slot(slots) for slots in (self.pace, self.owner.rate) if slots is not None)
+        for slots in (self.pace, self.owner.rate):
+            if slots is not None and not await self._wait_for_slot(slots):
+                return False
+        return True
 
-    def _wait_for_slot(self, slots: SendSlots) -> bool:
+    async def _wait_for_slot(self, slots: SendSlots) -> bool:
         """Sleep until this send's slot; False (and the record waits) when none is free soon
         enough, the broadcast was paused meanwhile, or every slot taken was reached too late."""
         for _ in range(LATE_SLOT_TRIES):
@@ -426,10 +423,10 @@ class _BatchRun:
                 return False
             slot = time.time() + wait
             if wait > CHECK_STATUS_AFTER_WAIT:
-                time.sleep(wait - STATUS_CHECK_LEAD)
+                await asyncio.sleep(wait - STATUS_CHECK_LEAD)
                 if not self._still_sending():
                     return False
-            time.sleep(max(0.0, slot - time.time()))
+            await asyncio.sleep(max(0.0, slot - time.time()))
             if time.time() - slot <= LATE_SLOT_SECONDS:
                 return True
         self._later(time.time())

@@ -16,6 +16,7 @@ from bot.streams import INBOUND_STREAM, WorkStream
 from workers import inbound
 from workers.broadcasting import Broadcaster
 from workers.delivery import Deliverer
+from workers.event_loop import EventLoopThread
 from workers.inbound import InboundPump
 from workers.outbox import Outbox
 from workers.replies import ReplySender
@@ -35,6 +36,7 @@ def build_deliverer(config: Config, redis: Redis) -> Deliverer:
         transports=transports,
         max_attempts=config.reply_retries + 1,
         templates=Templates(config.whatsapp_templates or None),
+        loop=EventLoopThread("sends"),
     )
 
 

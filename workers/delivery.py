@@ -3,13 +3,16 @@
 RQ delivers jobs at least once (a killed worker's job runs again), so the exactly-once
 promise lives here: a final record is never sent again, a claimed record is not sent by two
 workers, and a record left 'sending' is looked up at the provider before any resend.
+
+A delivery is a coroutine on the process's event loop (the sends of a broadcast batch run
+side by side there); ``deliver`` runs one from a reply thread and waits for it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from redis import Redis
@@ -21,6 +24,7 @@ from bot.stored import text
 from bot.twilio_wire import ERROR_TOO_MANY_REQUESTS, ERROR_UNSUBSCRIBED
 from messages.model import Channel, Reply
 from messages.render import render
+from workers.event_loop import EventLoopThread
 from workers.outbox import FAILED, SENDING, SKIPPED, Outbox, Record, SentLater, Taken
 from workers.templates import Templates
 from workers.transport import Outgoing, SendError, Transport
@@ -44,6 +48,7 @@ class Deliverer:
     transports: dict[str, Transport]
     max_attempts: int
     templates: Templates
+    loop: EventLoopThread
 
     def _mark_opted_out(self, record: Record) -> None:
         keys = Keys(record.get("namespace", "msb"))
@@ -84,19 +89,22 @@ class Deliverer:
         )
 
     def deliver(self, record_id: str, queued_at: float | None = None, waits: list[float] | None = None,
-                gate: Callable[[Record], bool] | None = None, sent_later: SentLater | None = None) -> str:
-        """Send the record if it still needs sending; returns the outcome for the job result.
+                sent_later: SentLater | None = None) -> str:
+        """Send the record if it still needs sending, on the event loop, and wait; returns the
+        outcome for the job result (see ``deliver_taken``)."""
+        taken = self.outbox.take(record_id)
+        return self.loop.run(self.deliver_taken(record_id, taken, queued_at, waits, sent_later=sent_later))
+
+    async def deliver_taken(self, record_id: str, taken: Taken, queued_at: float | None = None,
+                            waits: list[float] | None = None,
+                            gate: Callable[[Record], Awaitable[bool]] | None = None,
+                            sent_later: SentLater | None = None) -> str:
+        """Send a record already taken (``Outbox.take``, or ``take_many`` for several at once).
         ``queued_at``: when the reply was queued on the reply stream; ``waits``: where to leave
         its wait for the caller to record (see ``metrics.queue_wait``). ``gate``: asked last,
         just before the request (a broadcast's quiet hours and pace); when it says no, the
         claim is given back, attempt and all, and the outcome is "deferred". ``sent_later``:
         where a sent record waits to be marked with others (a broadcast batch's sends)."""
-        return self.deliver_taken(record_id, self.outbox.take(record_id), queued_at, waits, gate, sent_later)
-
-    def deliver_taken(self, record_id: str, taken: Taken, queued_at: float | None = None,
-                      waits: list[float] | None = None, gate: Callable[[Record], bool] | None = None,
-                      sent_later: SentLater | None = None) -> str:
-        """``deliver`` for a record already taken (``Outbox.take_many`` claims several at once)."""
         outcome, previous, record = taken
         if outcome == "gone":
             return "gone"  # erased or expired: nothing to send, nothing to retry
@@ -127,7 +135,7 @@ class Deliverer:
             # looked (and failed to) must not hide the first attempt's message from the next.
             since = float(record.get("created_at") or 0)
             try:
-                sid = transport.find_sent(message, since)
+                sid = await transport.find_sent(message, since)
             except SendError as error:
                 self.outbox.release(record_id, ambiguous=True)
                 raise RetryLater(error.reason) from error
@@ -135,11 +143,11 @@ class Deliverer:
                 self.outbox.mark_sent(record, sid, counted)
                 log.info("send reconciled: already delivered", extra={**extra, "outcome": "sent"})
                 return "sent"
-        if gate is not None and not gate(record):
+        if gate is not None and not await gate(record):
             self.outbox.release(record_id, ambiguous=reconciling, refund=True)
             return "deferred"
         try:
-            sid = transport.send(message)
+            sid = await transport.send(message)
         except SendError as error:
             return self._failed(record, error, extra, reconciling)
         if sent_later is not None:
@@ -148,6 +156,12 @@ class Deliverer:
             self.outbox.mark_sent(record, sid, counted)
         log.info("message sent", extra={**extra, "outcome": "sent"})
         return "sent"
+
+    def close(self) -> None:
+        """Let go of the transports' connections and stop the event loop."""
+        for transport in self.transports.values():
+            self.loop.run(transport.close())
+        self.loop.stop()
 
     def _failed(self, record: Record, error: SendError, extra: dict[str, str], reconciling: bool = False) -> str:
         """A send that did not go through. After a lookup (``reconciling``) the record stays

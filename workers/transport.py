@@ -5,20 +5,23 @@ client rebases Twilio's URLs to ``TWILIO_API_BASE_URL`` (no patching of the libr
 and benchmarks exercise the same request building and error parsing as production.
 ``LocalOutbox`` keeps messages in Redis when no credentials are set (``make run``, the
 simulator, the terminal chat).
+
+Both are async and run on the worker's event loop (``workers.event_loop``), so one process
+keeps many sends in flight without a thread each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-import urllib3
+import aiohttp
 from redis import Redis
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
@@ -28,7 +31,7 @@ from bot.keys import Keys, delivered
 from bot.stored import text
 from messages.model import Channel
 from messages.segments import count_segments
-from workers.twilio_http import Urllib3HttpClient
+from workers.twilio_http import AiohttpClient
 
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs numbers at INFO
 
@@ -66,11 +69,14 @@ class Outgoing:
 
 
 class Transport(Protocol):
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str:
         """Send and return the provider's message id; raise ``SendError`` otherwise."""
 
-    def find_sent(self, message: Outgoing, since: float) -> str | None:
+    async def find_sent(self, message: Outgoing, since: float) -> str | None:
         """The id of this message if it already went out (after an ambiguous failure)."""
+
+    async def close(self) -> None:
+        """Let go of connections (the worker's shutdown, tests)."""
 
 
 def classify(exc: Exception) -> SendError:
@@ -83,9 +89,11 @@ def classify(exc: Exception) -> SendError:
         if status >= 500:
             return SendError(f"twilio {status}", code, transient=True, ambiguous=True)
         return SendError(f"twilio error {code}", code, transient=False)
-    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):  # refused or timed out: never sent
-        return SendError("connect timeout", None, transient=True)
-    if isinstance(exc, urllib3.exceptions.HTTPError):  # lost mid-way: it may have gone out
+    # Refused or timed out while connecting: nothing was written, so it was never sent.
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return SendError("connect failed", None, transient=True)
+    # Lost after connecting (a dropped or timed-out answer): it may have gone out.
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError):
         return SendError("connection lost", None, transient=True, ambiguous=True)
     raise exc
 
@@ -96,14 +104,11 @@ class TwilioTransport:
     def __init__(self, config: Config) -> None:
         self.config = config
         # One kept-alive connection per send in flight (a smaller pool would open and drop a
-        # connection for nearly every send); 15 s to connect and 15 s to read.
-        # Replies and broadcast batches send from their own threads; this caps the process's
-        # requests in flight at SEND_CONCURRENCY (Twilio answers 429 past 100 per account).
-        self.in_flight = threading.BoundedSemaphore(config.send_concurrency)
-        http_client = Urllib3HttpClient(config.twilio_api_base_url, timeout=15,
-                                        pool_size=config.send_concurrency, in_flight=self.in_flight)
-        self.client = Client(config.twilio_account_sid, config.twilio_auth_token,
-                             http_client=http_client)
+        # connection for nearly every send); 15 s to connect and 15 s to read. Replies and
+        # broadcasts share it, so the process has at most SEND_CONCURRENCY requests in flight
+        # (Twilio answers 429 past 100 per account).
+        self.http = AiohttpClient(config.twilio_api_base_url, timeout=15, pool_size=config.send_concurrency)
+        self.client = Client(config.twilio_account_sid, config.twilio_auth_token, http_client=self.http)
         # The client imports its Messages API on first use (about 60 ms here): done now, or a
         # process's first send reaches Twilio that much after its slot and crowds the second.
         self.messages = self.client.messages
@@ -123,25 +128,25 @@ class TwilioTransport:
             return {"status_callback": f"{self.config.public_base_url}/twilio/status"}
         return {}
 
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str:
         content: dict[str, str] = {"body": message.body}
         if message.content_sid:
             content = {"content_sid": message.content_sid,
                        "content_variables": json.dumps(message.content_variables or {})}
         try:
-            created = self.messages.create(
+            created = await self.messages.create_async(
                 to=message.address, **content, **self._sender(message.channel), **self._status_callback(),
             )
         except Exception as exc:
             raise classify(exc) from exc
         return str(created.sid)
 
-    def find_sent(self, message: Outgoing, since: float) -> str | None:
+    async def find_sent(self, message: Outgoing, since: float) -> str | None:
         """Look for this exact body to this address since the first attempt (Twilio has no
         idempotency key for creating a message, so the Messages list is the only witness)."""
         after = datetime.fromtimestamp(since, UTC) - timedelta(days=1)
         try:
-            found = self.messages.list(to=message.address, date_sent_after=after, limit=50)
+            found = await self.messages.list_async(to=message.address, date_sent_after=after, limit=50)
         except Exception as exc:
             raise classify(exc) from exc
         for item in found:
@@ -152,9 +157,13 @@ class TwilioTransport:
                 return str(item.sid)
         return None
 
+    async def close(self) -> None:
+        await self.http.close()
+
 
 class LocalOutbox:
-    """Delivers into Redis: each person's recent messages, and a per-record announcement."""
+    """Delivers into Redis: each person's recent messages, and a per-record announcement.
+    (Its Redis calls block the event loop for a round trip each: local use only.)"""
 
     HISTORY = 100
     TTL_SECONDS = 7 * 86400
@@ -162,7 +171,7 @@ class LocalOutbox:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str:
         sid = "LO" + uuid.uuid4().hex
         count = count_segments(message.body)
         entry = json.dumps({
@@ -181,6 +190,9 @@ class LocalOutbox:
             pipe.execute()
         return sid
 
-    def find_sent(self, message: Outgoing, since: float) -> str | None:
+    async def find_sent(self, message: Outgoing, since: float) -> str | None:
         sid = self.redis.get(f"msb:local-sid:{message.record_id}")
         return text(sid) or None
+
+    async def close(self) -> None:
+        """Nothing of its own to let go of (the Redis client is the process's)."""
