@@ -249,7 +249,7 @@ def start_profilers(args: argparse.Namespace, pids: list[int], work: Path) -> li
         out = work / f"py-spy-worker-{index + 1}.txt"
         command = [args.py_spy, "record", "--pid", str(pid), "--duration", str(args.profile_seconds),
                    "--rate", "100", "--format", "raw", "--nonblocking", "--output", str(out)]
-        command += {"gil": ["--gil"], "active": [], "idle": ["--idle"]}[args.profile_mode]
+        command += {"gil": ["--gil"], "active": [], "idle": ["--idle"]}[args.profile_mode] + ["--threads"]
         found.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     print(f"profiling workers {pids} for {args.profile_seconds} s into {work}", file=sys.stderr, flush=True)
     return found

@@ -1,16 +1,19 @@
 """How fast the fake Twilio API itself can be driven, with nothing of the bot in the way.
 
 Why: the drain at 1,000/s stays under the 667/s ceiling (100 in flight × 150 ms). This load
-is the bare minimum a sender does (urllib3 POSTs of a form, from as many processes and
-threads as the drain's workers have HTTP slots), so the gap between its rate and the drain's
-is the bot's own overhead, not the fake's or the machine's.
+is the bare minimum a sender does (POSTs of a form, from as many processes and threads or
+coroutines as the drain's workers have HTTP slots), so the gap between its rate and the
+drain's is the bot's own overhead, not the fake's or the machine's. ``--client urllib3``:
+a thread per request in flight; ``--client aiohttp``: one event loop per process, as the
+workers send.
 
-    .venv/bin/python -m bench.fake_ceiling --processes 2 --threads 50 --seconds 15
+    .venv/bin/python -m bench.fake_ceiling --processes 2 --threads 50 --seconds 15 --client aiohttp
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import statistics
@@ -22,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
+import aiohttp
 import urllib3
 
 from bench.stack import FakeApi, load_average
@@ -58,6 +62,35 @@ def load(base_url: str, account_sid: str, auth_token: str, threads: int, seconds
     answers.put(durations)
 
 
+def load_async(base_url: str, account_sid: str, auth_token: str, concurrency: int, seconds: float,
+               first_recipient: int, answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """One process: ``concurrency`` coroutines on one event loop POSTing creates with aiohttp
+    until the time is up; puts the request durations (seconds) on ``answers``."""
+    url = f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
+    headers = {**urllib3.make_headers(basic_auth=f"{account_sid}:{auth_token}"),
+               "Content-Type": "application/x-www-form-urlencoded"}
+    durations: list[float] = []
+    end = time.time() + seconds
+
+    async def run(session: aiohttp.ClientSession, index: int) -> None:
+        sent = 0
+        while time.time() < end:
+            body = urlencode({"To": f"+1555{first_recipient + index:03d}{sent:04d}", "From": SENDER,
+                              "Body": "Trial news."})
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as answer:
+                await answer.read()
+            durations.append(time.perf_counter() - started)
+            sent += 1
+
+    async def all_of_them() -> None:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+            await asyncio.gather(*(run(session, index) for index in range(concurrency)))
+
+    asyncio.run(all_of_them())
+    answers.put(durations)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=2)
@@ -65,13 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--max-in-flight", type=int, default=100)
+    parser.add_argument("--client", choices=("urllib3", "aiohttp"), default="urllib3",
+                        help="threads over urllib3, or coroutines on one event loop over aiohttp")
     args = parser.parse_args(argv)
     before = load_average()
     with tempfile.TemporaryDirectory(prefix="msb-fake-ceiling-") as scratch:
         fake = FakeApi(args.latency, None, args.max_in_flight, Path(scratch) / "fake.log")
         try:
             answers: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-            processes = [multiprocessing.Process(target=load, args=(
+            target = load if args.client == "urllib3" else load_async
+            processes = [multiprocessing.Process(target=target, args=(
                 fake.base_url, fake.account_sid, fake.auth_token, args.threads, args.seconds,
                 index * args.threads, answers)) for index in range(args.processes)]
             for process in processes:
@@ -85,13 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = args.max_in_flight / args.latency if args.latency else float("inf")
     print("| load | creates/s | ceiling | p50 ms | p99 ms | created | 429 in flight |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.processes} × {args.threads} threads, bare urllib3 | {len(durations) / args.seconds:.0f} | "
+    unit = "threads" if args.client == "urllib3" else "coroutines"
+    print(f"| {args.processes} × {args.threads} {unit}, bare {args.client} | {len(durations) / args.seconds:.0f} | "
           f"{ceiling:.0f} | {1000 * statistics.median(durations):.1f} | "
           f"{1000 * durations[int(len(durations) * 0.99)]:.1f} | {stats['created']} | {stats['in_flight_429']} |")
     print()
     print(f"- command: `.venv/bin/python -m bench.fake_ceiling --processes {args.processes} --threads "
-          f"{args.threads} --seconds {args.seconds:g}`; fake: {args.latency * 1000:.0f} ms, 429 past "
-          f"{args.max_in_flight} in flight, no rate limit")
+          f"{args.threads} --seconds {args.seconds:g} --client {args.client}`; fake: {args.latency * 1000:.0f} ms, "
+          f"429 past {args.max_in_flight} in flight, no rate limit")
     print(f"- machine: {os.cpu_count()} CPUs, load average before {before}, after {load_average()}; "
           f"date: {date.today().isoformat()}")
     return 0

@@ -35,6 +35,7 @@ from workers.context import broadcaster, deliverer, inbound_pump, reply_sender
 
 log = logging.getLogger("workers")
 TEND_EVERY_SECONDS = 1.0
+BATCH_SETTLE_SECONDS = 35.0  # a send's connect and read timeouts (15 s each), and some room
 
 
 def wait_for_redis(redis: Redis, timeout: float = 30.0) -> None:
@@ -91,6 +92,7 @@ def main() -> int:
             for loop in loops:
                 loop.join(timeout=5)
             sender.shutdown(wait=True)  # the sends in flight finish and are recorded
+            broadcaster().wait_for_batches(timeout=BATCH_SETTLE_SECONDS)  # a batch's last sends too
             deliverer().close()
             return 0
         # RQ gives up when Redis goes away mid-job; the job's records are safe in the outbox,

@@ -19,5 +19,5 @@ def fan_out(broadcast_id: str) -> str:
 
 
 def send_batch(broadcast_id: str, batch: int) -> str:
-    """Send one batch of a broadcast for one time slice."""
-    return broadcaster().send_batch(broadcast_id, batch)
+    """Send one batch of a broadcast for one time slice (its last sends finish after)."""
+    return broadcaster().start_batch(broadcast_id, batch)

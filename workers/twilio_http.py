@@ -16,6 +16,7 @@ benchmarks), so the only difference between a test and production is the base UR
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import urllib.request
@@ -66,7 +67,7 @@ class AiohttpClient(AsyncHttpClient):
 
     def _authorization(self, auth: tuple[str, str]) -> str:
         if auth not in self._auth_headers:
-            self._auth_headers[auth] = aiohttp.BasicAuth(auth[0], auth[1]).encode()
+            self._auth_headers[auth] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         return self._auth_headers[auth]
 
     def _session_now(self) -> aiohttp.ClientSession:
