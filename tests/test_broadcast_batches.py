@@ -1,6 +1,7 @@
 """A broadcast batch's time slice, run in this process against its own Redis and the fake
 Twilio API: records claimed a few at a time and not sent before the slice ended are given
-back untouched, and the slices together send every record exactly once."""
+back untouched, the slices together send every record exactly once, and a batch's job lets
+its worker go before the batch's last answers come back."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from dataclasses import replace
 import pytest
 from redis import Redis
 
-from bot.broadcasts import DONE, Broadcasts, Draft
+from bot.broadcasts import DONE, SENDING, Broadcasts, Draft
 from bot.config import Config
+from bot.keys import broadcast_batch_state
 from messages.model import Channel
 from tests.fake_twilio import FakeTwilio
 from tests.test_broadcasts import seed
@@ -59,3 +61,31 @@ def test_claims_left_when_a_slice_ends_are_given_back_and_every_record_goes_once
     sent_to = Counter(m["to"] for m in twilio.messages)
     assert len(sent_to) == 600 and set(sent_to.values()) == {1}
     assert statuses(redis, record_ids) == {("sent", "1"): 600}
+
+
+def test_a_batch_job_returns_before_its_last_answers_and_the_batch_settles_after_them(
+    own_redis: tuple[Redis, str], config: Config, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch,
+    deliverers: Callable[[Config, Redis], Deliverer],
+) -> None:
+    """The worker takes its next job as soon as every record of the batch is handed to a send,
+    so the next batch's sends start while this one's last answers are awaited; the batch
+    counts as done only once they are in, each record sent once."""
+    redis, url = own_redis
+    fast = replace(config, redis_url=url, send_rate_per_second=1000)
+    seed(redis, fast, [(f"+1415778{i:04d}", Channel.SMS, "en") for i in range(60)])
+    broadcasts = Broadcasts(redis, fast)
+    created = broadcasts.create(Draft(texts={"en": "Batch update."}), "tester")
+    broadcasts.send(created.id, "tester")
+    broadcaster = Broadcaster(redis, fast, deliverers(fast, redis))
+    broadcaster.fan_out(created.id)
+    monkeypatch.setattr(twilio, "latency", 0.5)  # answers come long after the sends start
+
+    assert broadcaster.start_batch(created.id, 0) == "handed out"
+
+    assert redis.hget(broadcast_batch_state(created.id), "0").startswith(b"running:")  # type: ignore[union-attr]
+    assert broadcasts.get(created.id).status == SENDING  # type: ignore[union-attr]
+    assert broadcaster.wait_for_batches(timeout=15)
+    assert redis.hget(broadcast_batch_state(created.id), "0") == b"done"
+    assert broadcasts.get(created.id).status == DONE  # type: ignore[union-attr]
+    assert statuses(redis, batch_ids(redis, created.id)) == {("sent", "1"): 60}
+    assert sorted(Counter(m["to"] for m in twilio.messages).values()) == [1] * 60

@@ -420,6 +420,8 @@ class _BatchRun:
         if not self.claimed:
             ids = [self.pending.pop() for _ in range(min(self.claim_size, len(self.pending)))]
             self.claimed.extend(zip(ids, self.owner.outbox.take_many(ids), strict=True))
+        if not self.pending and len(self.claimed) == 1:  # the last one
+            self.handed_out.set()
         return self.claimed.popleft()
 
     def _renew_lease_if_due(self, now: float) -> None:
