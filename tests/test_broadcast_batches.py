@@ -84,7 +84,7 @@ def test_a_batch_job_returns_before_its_last_answers_and_the_batch_settles_after
 
     assert redis.hget(broadcast_batch_state(created.id), "0").startswith(b"running:")  # type: ignore[union-attr]
     assert broadcasts.get(created.id).status == SENDING  # type: ignore[union-attr]
-    assert broadcaster.wait_for_batches(timeout=15)
+    assert broadcaster.finish_batches(timeout=15)
     assert redis.hget(broadcast_batch_state(created.id), "0") == b"done"
     assert broadcasts.get(created.id).status == DONE  # type: ignore[union-attr]
     assert statuses(redis, batch_ids(redis, created.id)) == {("sent", "1"): 60}

@@ -155,6 +155,31 @@ def test_sigterm_lets_the_worker_finish_its_job_and_exit(
     assert outbox_statuses(stack.redis) == {"sent": 1}
 
 
+def test_sigterm_mid_broadcast_records_the_sends_in_flight_and_leaves_the_rest_to_another_worker(
+    stack: Stack, twilio: FakeTwilio
+) -> None:
+    """A deploy stops a worker mid-broadcast: it hands out no more records, waits for the
+    answers to the sends it has in flight and records them, and exits; another worker sends
+    the rest, nobody twice."""
+    twilio.latency = 1.0  # many sends are in flight when SIGTERM arrives
+    broadcast_id = start_broadcast(stack, 600, "Deploy test update.")
+    worker = stack.start_worker()
+    stack.wait_until("sends in flight", lambda: twilio.api_calls >= 20, timeout=30)
+    assert worker.process is not None
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=45) == 0
+    stopped_with = outbox_statuses(stack.redis)
+    assert set(stopped_with) == {"sent", "pending"}, stopped_with  # nothing left 'maybe sent'
+    assert 0 < stopped_with["sent"] == len(twilio.messages) < 600
+
+    stack.start_worker()
+    broadcasts = Broadcasts(stack.redis, stack.config)
+    stack.wait_until("the broadcast to finish",
+                     lambda: broadcasts.get(broadcast_id).status == DONE, timeout=60)  # type: ignore[union-attr]
+    assert outbox_statuses(stack.redis) == {"sent": 600}
+    assert_each_once(twilio, 600)
+
+
 def test_redis_killed_and_restarted_mid_broadcast_loses_and_doubles_nothing(
     stack: Stack, twilio: FakeTwilio
 ) -> None:

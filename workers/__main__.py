@@ -8,8 +8,9 @@ Three loops share one process (models and connections load once):
   reply retries, then broadcast jobs, with RQ's scheduler so that retries wait out their
   backoff; and a thread that keeps broadcasts moving (``tend``).
 
+Every send (reply or broadcast) runs on the process's one event loop (``workers.event_loop``).
 SIGTERM stops all of them after the work in hand: the job, the message being routed and the
-sends in flight.
+sends in flight, a broadcast batch's last ones included.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Worker(SimpleWorker):
     def request_stop(self, signum: int, frame: object) -> None:
         self.asked_to_stop = True
         Worker.stopping.set()
+        broadcaster().stopping.set()  # the batch being sent hands out no more records
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
 
@@ -79,7 +81,7 @@ def main() -> int:
     pump, sender = inbound_pump(), reply_sender()
     # What start-up built (modules, models, clients) lives as long as the process: keep it out
     # of the collector's full passes, which would otherwise walk it every few seconds while
-    # holding the GIL (15 ms and more, every send thread waiting; a late send crowds Twilio's
+    # holding the GIL (15 ms and more, every send waiting; a late send crowds Twilio's
     # sliding second).
     gc.freeze()
     loops = [start_loop("route-inbound", lambda: pump.step(consumer), Worker.stopping),
@@ -92,7 +94,7 @@ def main() -> int:
             for loop in loops:
                 loop.join(timeout=5)
             sender.shutdown(wait=True)  # the sends in flight finish and are recorded
-            broadcaster().wait_for_batches(timeout=BATCH_SETTLE_SECONDS)  # a batch's last sends too
+            broadcaster().finish_batches(timeout=BATCH_SETTLE_SECONDS)  # a batch's last sends too
             deliverer().close()
             return 0
         # RQ gives up when Redis goes away mid-job; the job's records are safe in the outbox,

@@ -173,6 +173,7 @@ class Broadcaster:
         self.broadcasts = Broadcasts(self.redis, self.config)
         self._settling: set[Future[str]] = set()  # batches handed out whose last sends are answered
         self._settling_lock = threading.Lock()
+        self.stopping = threading.Event()  # the worker is stopping: batches hand out no more records
 
     # -- fan-out ---------------------------------------------------------------------------
 
@@ -280,8 +281,11 @@ class Broadcaster:
             # Its lease runs out and tending runs it again: the outbox sends nothing twice.
             log.error("broadcast batch failed", exc_info=settled.exception())
 
-    def wait_for_batches(self, timeout: float) -> bool:
-        """Wait for batches still settling (a worker stopping); False if some did not finish."""
+    def finish_batches(self, timeout: float) -> bool:
+        """For a worker that is stopping: batches hand out no more records (what is left waits
+        for another worker), and their sends in flight are answered and recorded. False if
+        some did not finish in time."""
+        self.stopping.set()
         with self._settling_lock:
             pending = list(self._settling)
         return not wait(pending, timeout=timeout).not_done
@@ -408,7 +412,8 @@ class _BatchRun:
         """The next claimed record to send, or None when the slice is over. No await inside:
         on the one loop, nothing else runs between its look and its change."""
         now = time.time()
-        if self.stopped_for or now > self.deadline or not (self.pending or self.claimed):
+        if (self.stopped_for or now > self.deadline or not (self.pending or self.claimed)
+                or self.owner.stopping.is_set()):
             self.handed_out.set()
             return None
         if now - self.last_check > 0.5:

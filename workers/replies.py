@@ -2,10 +2,12 @@
 
 Why not one RQ job per reply: a SimpleWorker runs one job at a time, and a send waits about
 150 ms for Twilio, so a worker would manage six replies a second. Here up to
-``SEND_CONCURRENCY`` sends wait at once (threads: the waiting is I/O, the twilio client is
-synchronous). An entry is acknowledged once its record is final or handed to an RQ retry job
-(backoff needs RQ's scheduler); a worker killed mid-send leaves it pending, and another worker
-reclaims it after the lease, where the outbox's claim and lookup keep it from going twice.
+``SEND_CONCURRENCY`` sends wait at once: each thread hands its delivery to the worker's event
+loop (``Deliverer.deliver``), where replies and broadcasts share one cap on requests in
+flight, and waits for the outcome. An entry is acknowledged once its record is final or
+handed to an RQ retry job (backoff needs RQ's scheduler); a worker killed mid-send leaves it
+pending, and another worker reclaims it after the lease, where the outbox's claim and lookup
+keep it from going twice.
 """
 
 from __future__ import annotations
