@@ -61,7 +61,7 @@ from bot.embedded_redis import RedisServer
 from bot.keys import broadcast as broadcast_key
 
 TEXT = "MS stem cell news: the new trial results are out. Reply MENU for the topics, STOP to end updates."
-PACKAGES = ("twilio", "requests", "urllib3", "redis", "rq", "gunicorn")
+PACKAGES = ("twilio", "aiohttp", "redis", "rq", "gunicorn")
 IN_FLIGHT_CEILING_NOTE = "at most 100 in flight at 150 ms each: ≈ 666/s, less the client's own time"
 
 
