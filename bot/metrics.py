@@ -28,7 +28,7 @@ from rq.utils import str_to_date
 
 from bot.keys import BROADCAST_QUEUE, BROADCAST_SCAN, REAL, REPLY_QUEUE, metric
 from bot.models import Decision
-from bot.streams import INBOUND_STREAM, REPLY_STREAM, WorkStream
+from bot.streams import INBOUND_STREAM, REPLY_RETRIES, REPLY_STREAM, WorkStream
 from messages.languages import LANGUAGES
 from messages.topics import TOPICS
 
@@ -47,6 +47,7 @@ QUEUES = (INBOUND_QUEUE, REPLY_QUEUE, BROADCAST_QUEUE)
 # Queues that are (also) Redis streams: inbound messages to route, replies to send. The reply
 # queue's RQ jobs are its retries.
 STREAMS = {INBOUND_QUEUE: INBOUND_STREAM, REPLY_QUEUE: REPLY_STREAM}
+RETRIES = {REPLY_QUEUE: REPLY_RETRIES}  # sorted sets of what waits for a retry, by when it is due
 BROADCAST_COUNTS = ("total", "sent", "delivered", "failed", "undelivered", "skipped")
 MAX_BROADCASTS = 200  # series per scrape; older broadcasts beyond this are left out
 # Upper bounds (seconds) of the queue-wait histogram; +Inf is implied.
@@ -180,7 +181,20 @@ def queue_state(redis: Redis, name: str, now: float | None = None) -> QueueState
         depth += waiting
         if age is not None:
             oldest = age if oldest is None else max(oldest, age)
+    if name in RETRIES:  # a retry waits from when it falls due: until then it is not late
+        depth += redis.zcard(RETRIES[name])
+        first = redis.zrange(RETRIES[name], 0, 0, withscores=True)
+        due = float(first[0][1]) if first else now
+        if due < now:
+            oldest = now - due if oldest is None else max(oldest, now - due)
     return QueueState(name, depth, oldest)
+
+
+def outside_rq(redis: Redis, name: str) -> tuple[int, int]:
+    """What waits for a queue's work outside RQ: (entries on its stream, retries not yet due
+    or not yet moved back to the stream)."""
+    streamed = WorkStream(redis, STREAMS[name], 0).depth_and_oldest_age()[0] if name in STREAMS else 0
+    return streamed, redis.zcard(RETRIES[name]) if name in RETRIES else 0
 
 
 def alive_workers(redis: Redis, now: float | None = None) -> int:

@@ -22,6 +22,7 @@ from bot.stored import text, texts
 
 INBOUND_STREAM = "msb:inbound"  # inbound messages, sealed, waiting to be routed
 REPLY_STREAM = "msb:replies"  # outbox record ids of replies waiting to be sent
+REPLY_RETRIES = "msb:reply-retries"  # sorted set: replies whose send failed for now, by when to retry
 GROUP = "workers"
 
 

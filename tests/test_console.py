@@ -24,6 +24,7 @@ from bot.config import Config
 from bot.console.auth import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER
 from bot.keys import login_failures, staff_session
 from bot.staff import ADMIN, BROADCASTER, VIEWER, StaffStore
+from bot.streams import REPLY_RETRIES
 from messages.model import Channel, Reply
 from messages.render import render
 from messages.segments import count_segments
@@ -346,6 +347,23 @@ def fail_one_job(queue: Queue, redis: Redis) -> str:
             signal.signal(sig, handler)
     assert job.id in FailedJobRegistry(queue=queue)
     return job.id
+
+
+def test_the_queue_page_counts_replies_waiting_for_a_retry(app: Flask, staff: StaffStore, redis: Redis) -> None:
+    """A reply whose send failed for now waits out its backoff outside RQ; staff see it as
+    scheduled on the replies row all the same."""
+    def scheduled() -> int:
+        html = signed_in(app, "ada").get("/console/queues").get_data(as_text=True)
+        row = re.search(r'<tr data-queue="replies">.*?<td class="num scheduled">(\d+)</td>', html, re.S)
+        assert row is not None
+        return int(row.group(1))
+
+    before = scheduled()
+    redis.zadd(REPLY_RETRIES, {"r-console-retry": time.time() + 3600})  # due in an hour: nobody moves it
+    try:
+        assert scheduled() == before + 1
+    finally:
+        redis.zrem(REPLY_RETRIES, "r-console-retry")
 
 
 def test_the_queue_page_lists_a_failed_job_and_retry_puts_it_back(

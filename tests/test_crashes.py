@@ -108,12 +108,11 @@ def test_kill_9_while_messages_are_routed_and_replies_in_flight_answers_each_onc
             held = [stack.redis.xpending_range(stream, "workers", "-", "+", 1000, consumername=consumer)
                     for stream in ("msb:inbound", "msb:replies")]
             workers.append(stack.start_worker())
-    # Within minutes: a reclaimed send whose lookup fails is retried through RQ's scheduler,
-    # and when the killed worker held the scheduler's lock another worker takes it over only
-    # after RQ's fallback period (120 s).
+    # Within the send lease (60 s) and a retry's backoff: retries wait in a sorted set that the
+    # surviving worker's reply loop serves, not behind RQ's scheduler lock (120 s to fail over).
     try:
         stack.wait_until("every reply recorded as sent", lambda: outbox_statuses(stack.redis) == {"sent": 400},
-                         timeout=300)
+                         timeout=120)
     except AssertionError as error:
         raise AssertionError(f"{error}: outbox {dict(outbox_statuses(stack.redis))}, "
                              f"{len(twilio.messages)} messages at the fake") from None

@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.embedded_redis import RedisServer, free_port
 from bot.keys import BROADCAST_QUEUE, REPLY_QUEUE
 from bot.metrics import WORKER_HEARTBEAT_MAX_AGE
+from bot.streams import REPLY_RETRIES
 from tests.conftest import WorkerProcess
 
 SPARE_DB = 11
@@ -135,6 +136,25 @@ def test_503_when_a_message_or_reply_has_waited_too_long_in_its_stream(
     assert 400 <= body["queues"][name]["oldest_age_seconds"] < 460
     [problem] = body["problems"]
     assert problem.startswith(f"oldest job in '{name}' has waited")
+
+
+def test_a_reply_waiting_for_its_retry_counts_and_is_late_only_once_due(
+    spare_app: Flask, spare: Redis, registered: SimpleWorker
+) -> None:
+    """Retries wait in a sorted set by when they fall due: one whose backoff has not run out
+    is waiting, not late; one due long ago means no reply loop is moving them."""
+    spare.zadd(REPLY_RETRIES, {"r-health-5": time.time() + 60})
+    status, body = healthz(spare_app)
+    assert status == 200, body
+    assert body["queues"][REPLY_QUEUE]["depth"] == 1
+    assert body["queues"][REPLY_QUEUE]["oldest_age_seconds"] is None
+    spare.zadd(REPLY_RETRIES, {"r-health-6": time.time() - 400})
+    status, body = healthz(spare_app)
+    assert status == 503
+    assert body["queues"][REPLY_QUEUE]["depth"] == 2
+    assert 400 <= body["queues"][REPLY_QUEUE]["oldest_age_seconds"] < 460
+    [problem] = body["problems"]
+    assert problem.startswith(f"oldest job in '{REPLY_QUEUE}' has waited")
 
 
 def test_the_age_limit_is_configurable(config: Config, spare: Redis, registered: SimpleWorker) -> None:

@@ -3,10 +3,11 @@
 Three loops share one process (models and connections load once):
 
 - routing: inbound messages from the inbound stream through the intake (``workers.inbound``);
-- replies: sent from the reply stream with many in flight (``workers.replies``);
+- replies: sent from the reply stream with many in flight, and retried from a sorted set
+  when their backoff is over (``workers.replies``);
 - RQ: a ``SimpleWorker`` (no fork per job: a fork costs more than sending a message) for
-  reply retries, then broadcast jobs, with RQ's scheduler so that retries wait out their
-  backoff; and a thread that keeps broadcasts moving (``tend``).
+  broadcast jobs and for replies whose send raised (parked for staff, with RQ's retries and
+  scheduler); and a thread that keeps broadcasts moving (``tend``).
 
 Every send (reply or broadcast) runs on the process's one event loop (``workers.event_loop``).
 SIGTERM stops all of them after the work in hand: the job, the message being routed and the

@@ -459,8 +459,7 @@ class _BatchRun:
             outcome = await owner.deliverer.deliver_taken(record_id, taken, gate=self._may_send_now,
                                                           sent_later=self.sent_later)
         except RetryLater:
-            attempts = int(owner.redis.hget(f"msb:outbox:{record_id}", "attempts") or 1)
-            self._later(time.time() + min(60.0, 2.0 ** attempts))
+            self._later(time.time() + min(60.0, 2.0 ** max(1, owner.outbox.attempts(record_id))))
             return
         if outcome == "claimed_elsewhere":  # a dead worker's lease: reconcile once it expires
             self._later(time.time() + CLAIM_LEASE_SECONDS + 1)

@@ -190,6 +190,10 @@ class Outbox:
         fields = texts(raw)
         return Record(record_id, fields.get("status", PENDING), fields)
 
+    def attempts(self, record_id: str) -> int:
+        """How many times the record was taken to be sent (a retry's backoff grows with it)."""
+        return int(self.redis.hget(outbox_key(record_id), "attempts") or 0)
+
     def take(self, record_id: str, lease_seconds: float = CLAIM_LEASE_SECONDS) -> Taken:
         """Read the record, check the person's opt-out and claim it, in one step: (outcome,
         previous status, record as read before the claim); outcomes as ``_TAKE`` says."""

@@ -1,4 +1,6 @@
-"""The queue page's data, read through RQ's own API: queues, their registries, failed jobs.
+"""The queue page's data, read through RQ's own API: queues, their registries, failed jobs;
+and, for replies, what waits outside RQ (the reply stream, and retries waiting out their
+backoff).
 
 An equivalent of rq-dashboard kept behind the console's sign-in: job arguments are never
 shown (they are record ids only anyway), and an exception's last line is scrubbed of
@@ -25,6 +27,7 @@ from rq.results import Result
 
 from bot.keys import BROADCAST_QUEUE, REPLY_QUEUE
 from bot.logs import scrub
+from bot.metrics import outside_rq
 
 KNOWN_QUEUES = (REPLY_QUEUE, BROADCAST_QUEUE)
 FAILED_SHOWN = 50  # per queue, newest first
@@ -81,11 +84,12 @@ def overview(redis: Redis) -> tuple[list[QueueRow], list[FailedJob]]:
     for name in queue_names(redis):
         queue = Queue(name, connection=redis)
         failed_registry = FailedJobRegistry(queue=queue)
+        streamed, retrying = outside_rq(redis, name)
         rows.append(QueueRow(
-            name=name, queued=queue.count,
+            name=name, queued=queue.count + streamed,
             # cleanup=False: looking must not move jobs (the workers' maintenance does that)
             started=StartedJobRegistry(queue=queue).get_job_count(cleanup=False),
-            scheduled=ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False),
+            scheduled=ScheduledJobRegistry(queue=queue).get_job_count(cleanup=False) + retrying,
             deferred=DeferredJobRegistry(queue=queue).get_job_count(cleanup=False),
             failed=failed_registry.get_job_count(cleanup=False),
             finished=FinishedJobRegistry(queue=queue).get_job_count(cleanup=False),
