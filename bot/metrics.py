@@ -45,7 +45,7 @@ HELD_BACK_REASONS = frozenset({"rate", "loop"})
 INBOUND_QUEUE = "inbound"
 QUEUES = (INBOUND_QUEUE, REPLY_QUEUE, BROADCAST_QUEUE)
 # Queues that are (also) Redis streams: inbound messages to route, replies to send. The reply
-# queue's RQ jobs are its retries.
+# queue's RQ jobs are replies parked after an error; its retries wait in a sorted set.
 STREAMS = {INBOUND_QUEUE: INBOUND_STREAM, REPLY_QUEUE: REPLY_STREAM}
 RETRIES = {REPLY_QUEUE: REPLY_RETRIES}  # sorted sets of what waits for a retry, by when it is due
 BROADCAST_COUNTS = ("total", "sent", "delivered", "failed", "undelivered", "skipped")

@@ -121,6 +121,16 @@ def test_503_when_the_oldest_reply_has_waited_too_long(spare_app: Flask, spare: 
     assert problem.startswith("oldest job in 'replies' has waited")
 
 
+def assert_late_by_400_seconds(app: Flask, queue: str, depth: int) -> None:
+    """/healthz fails, naming the queue whose oldest entry has waited about 400 s."""
+    status, body = healthz(app)
+    assert status == 503
+    assert body["queues"][queue]["depth"] == depth
+    assert 400 <= body["queues"][queue]["oldest_age_seconds"] < 460
+    [problem] = body["problems"]
+    assert problem.startswith(f"oldest job in '{queue}' has waited")
+
+
 @pytest.mark.parametrize("stream", ["msb:inbound", "msb:replies"])
 def test_503_when_a_message_or_reply_has_waited_too_long_in_its_stream(
     spare_app: Flask, spare: Redis, registered: SimpleWorker, stream: str
@@ -130,12 +140,7 @@ def test_503_when_a_message_or_reply_has_waited_too_long_in_its_stream(
     name = "inbound" if stream == "msb:inbound" else REPLY_QUEUE
     spare.xadd(stream, {"record": "r-health-3"}, id=f"{int((time.time() - 400) * 1000)}-0")
     spare.xadd(stream, {"record": "r-health-4"})
-    status, body = healthz(spare_app)
-    assert status == 503
-    assert body["queues"][name]["depth"] == 2
-    assert 400 <= body["queues"][name]["oldest_age_seconds"] < 460
-    [problem] = body["problems"]
-    assert problem.startswith(f"oldest job in '{name}' has waited")
+    assert_late_by_400_seconds(spare_app, name, depth=2)
 
 
 def test_a_reply_waiting_for_its_retry_counts_and_is_late_only_once_due(
@@ -149,12 +154,7 @@ def test_a_reply_waiting_for_its_retry_counts_and_is_late_only_once_due(
     assert body["queues"][REPLY_QUEUE]["depth"] == 1
     assert body["queues"][REPLY_QUEUE]["oldest_age_seconds"] is None
     spare.zadd(REPLY_RETRIES, {"r-health-6": time.time() - 400})
-    status, body = healthz(spare_app)
-    assert status == 503
-    assert body["queues"][REPLY_QUEUE]["depth"] == 2
-    assert 400 <= body["queues"][REPLY_QUEUE]["oldest_age_seconds"] < 460
-    [problem] = body["problems"]
-    assert problem.startswith(f"oldest job in '{REPLY_QUEUE}' has waited")
+    assert_late_by_400_seconds(spare_app, REPLY_QUEUE, depth=2)
 
 
 def test_the_age_limit_is_configurable(config: Config, spare: Redis, registered: SimpleWorker) -> None:
