@@ -166,9 +166,10 @@ def configure_logging(level: str, fmt: str = "text") -> None:
         sys.stderr = stream
     # Neither format shows the caller's file and line, the thread or the process, so do not
     # compute them for every record (the logging docs' "optimization" switches): walking the
-    # stack for the caller was a tenth of the webhook's logging cost.
+    # stack for the caller was a tenth of the webhook's logging cost. The process id stays:
+    # gunicorn's own handler shows it, and without it that format fails on every record.
     logging._srcfile = None  # type: ignore[attr-defined]
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging.logThreads = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -157,6 +157,30 @@ def test_output_outside_logging_still_comes_out_as_scrubbed_json_lines() -> None
     assert "14155557782" not in done.stderr and "14155557783" not in done.stderr
 
 
+GUNICORN_FORMAT = """
+import logging, os, sys
+from bot.logs import configure_logging
+configure_logging("INFO", "text")
+arbiter = logging.getLogger("gunicorn.error")
+arbiter.propagate = False
+own = logging.StreamHandler(sys.stdout)
+own.setFormatter(logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s"))
+arbiter.addHandler(own)
+arbiter.info("Worker exiting (pid: %s)", os.getpid())
+"""
+
+
+def test_a_librarys_own_log_format_with_the_process_id_still_works() -> None:
+    """gunicorn logs through its own handler, whose format shows the process id: what
+    ``configure_logging`` switches off for speed must not break it (it printed a 'Logging
+    error' traceback for every web worker stopping, at each Ctrl-C of ``make run``)."""
+    done = subprocess.run([sys.executable, "-c", GUNICORN_FORMAT], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Logging error" not in done.stderr, done.stderr
+    assert re.search(r"\[\d+\] \[INFO\] Worker exiting \(pid: \d+\)", done.stdout), done.stdout
+
+
 def test_no_phone_number_or_message_body_in_any_log_of_the_run() -> None:
     assert SENT.numbers, "the Twilio helper recorded no sender: is conftest's recording wired?"
     assert SESSION_LOG.lines, "nothing was logged: is conftest's SESSION_LOG attached?"
