@@ -17,6 +17,8 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from bot.children import owned_child
+
 
 class RedisServerNotFound(RuntimeError):
     """No redis-server binary could be found."""
@@ -77,10 +79,11 @@ class RedisServer:
             args += ["--maxmemory", self.maxmemory]
         return args
 
-    def start(self, timeout: float = 10.0) -> RedisServer:
+    def start(self, timeout: float = 10.0, owned: bool = False) -> RedisServer:
+        """``owned``: stopped only by its owner, or when its owner dies (``bot.children``)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL,  # noqa: S603
-                                        stderr=subprocess.DEVNULL)
+                                        stderr=subprocess.DEVNULL, **(owned_child() if owned else {}))
         client = Redis(port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         while True:

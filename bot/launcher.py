@@ -17,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bot.children import owned_child
 from bot.embedded_redis import RedisServer
 
 VAR = Path("var")
@@ -58,16 +59,18 @@ def main() -> int:
     host = env.get("HOST", "127.0.0.1")
     redis_server = None
     if not env.get("REDIS_URL"):
-        redis_server = RedisServer(VAR / "redis", binary=env.get("REDIS_SERVER_BIN")).start()
+        redis_server = RedisServer(VAR / "redis", binary=env.get("REDIS_SERVER_BIN")).start(owned=True)
         env["REDIS_URL"] = redis_server.url
         print(f"embedded Redis on 127.0.0.1:{redis_server.port} (data in var/redis)")
+    # Ctrl-C reaches only this process (``bot.children``), which stops the others in order:
+    # web and worker gracefully, then Redis, which their last work still needs.
     children = [
-        subprocess.Popen([sys.executable, "-m", "workers"], env=env),
+        subprocess.Popen([sys.executable, "-m", "workers"], env=env, **owned_child()),
         subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{env['PORT']}",
              "--workers", "2", "--access-logfile", "-", "--access-logformat",
              '%(m)s %(U)s %(s)s %(L)ss', "bot:create_app()"],
-            env=env,
+            env=env, **owned_child(),
         ),
     ]
 
