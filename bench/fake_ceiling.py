@@ -33,22 +33,31 @@ from bench.stack import FakeApi, load_average
 SENDER = "+15005550001"
 
 
+def create_request(base_url: str, account_sid: str, auth_token: str) -> tuple[str, dict[str, str]]:
+    """The Messages create's URL and headers, the same for either client."""
+    return (f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json",
+            {**urllib3.make_headers(basic_auth=f"{account_sid}:{auth_token}"),
+             "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def create_form(sender_index: int, sent: int) -> str:
+    """One create's form, to a made-up recipient of its own."""
+    return urlencode({"To": f"+1555{sender_index:03d}{sent:04d}", "From": SENDER, "Body": "Trial news."})
+
+
 def load(base_url: str, account_sid: str, auth_token: str, threads: int, seconds: float,
          first_recipient: int, answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     """One process: ``threads`` threads POSTing creates until the time is up; puts the
     request durations (seconds) on ``answers``."""
     pool = urllib3.PoolManager(maxsize=threads, retries=False)
-    url = f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
-    headers = {**urllib3.make_headers(basic_auth=f"{account_sid}:{auth_token}"),
-               "Content-Type": "application/x-www-form-urlencoded"}
+    url, headers = create_request(base_url, account_sid, auth_token)
     durations: list[float] = []
     end = time.time() + seconds
 
     def run(thread: int) -> None:
         sent = 0
-        while time.time() < end:  # made-up recipients, one per create
-            recipient = f"+1555{first_recipient + thread:03d}{sent:04d}"
-            body = urlencode({"To": recipient, "From": SENDER, "Body": "Trial news."})
+        while time.time() < end:
+            body = create_form(first_recipient + thread, sent)
             started = time.perf_counter()
             pool.request("POST", url, body=body, headers=headers)
             durations.append(time.perf_counter() - started)
@@ -66,17 +75,14 @@ def load_async(base_url: str, account_sid: str, auth_token: str, concurrency: in
                first_recipient: int, answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     """One process: ``concurrency`` coroutines on one event loop POSTing creates with aiohttp
     until the time is up; puts the request durations (seconds) on ``answers``."""
-    url = f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
-    headers = {**urllib3.make_headers(basic_auth=f"{account_sid}:{auth_token}"),
-               "Content-Type": "application/x-www-form-urlencoded"}
+    url, headers = create_request(base_url, account_sid, auth_token)
     durations: list[float] = []
     end = time.time() + seconds
 
     async def run(session: aiohttp.ClientSession, index: int) -> None:
         sent = 0
         while time.time() < end:
-            body = urlencode({"To": f"+1555{first_recipient + index:03d}{sent:04d}", "From": SENDER,
-                              "Body": "Trial news."})
+            body = create_form(first_recipient + index, sent)
             started = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as answer:
                 await answer.read()
