@@ -3,7 +3,7 @@ for the whole account, not one per process.
 
 ``reserve`` takes a token now or books the next free slots and says how long to wait for the
 first, in one round trip; it refuses (and books nothing) when the wait would be longer than
-the caller is willing to block, so a long wait becomes a deferral instead of a held thread.
+the caller is willing to block, so a long wait becomes a deferral instead of a send held back.
 The clock is Redis's own (``TIME``), so processes with skewed clocks still share one pace.
 
 ``SendSlots`` books a process's slots a block at a time: at 1,000 sends a second a round
@@ -62,7 +62,7 @@ class TokenBucket:
 
 
 class SendSlots:
-    """A process's share of a bucket: slots booked ``block`` at a time, handed to its threads.
+    """A process's share of a bucket: slots booked ``block`` at a time, handed to its sends.
 
     A slot nobody took in time is dropped rather than used late: used late, it would land
     beside the slots booked after it and make a burst the bucket never allowed.
